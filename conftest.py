@@ -1,0 +1,54 @@
+"""Shared test fixtures: the personas, verified clients, and the browser set-up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+os.environ.setdefault("ZHOUXIN_TESTING", "1")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM:
+        return
+    skip = pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium); CI installs it")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def personas(db):
+    from zhouxin.testing.personas import build_personas
+
+    return build_personas()
+
+
+@pytest.fixture
+def client_for(personas, client):
+    """client_for("community_staff") → a test client signed in with password and TOTP verified."""
+    from django.test import Client
+
+    from zhouxin.testing.clients import verified_client
+
+    def make(name: str) -> Client:
+        return verified_client(personas, name)
+
+    return make
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a browser downloaded by Playwright."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ],
+    }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Starts the task worker and the web server together; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+PY=.venv/bin/python
+
+$PY manage.py db_worker --queue-name '*' &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
+
+$PY manage.py demo_logins --url "http://$HOST:$PORT/"
+exec_args=(--bind "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 --access-logfile - --capture-output)
+.venv/bin/gunicorn zhouxin.wsgi:application "${exec_args[@]}"

@@ -1,0 +1,172 @@
+"""Scoping: every read of scoped data is limited to the caller's grants.
+
+A scoped model's default manager refuses to build a query unless a scope is
+active (the request's user, set by ScopeMiddleware), the caller asked for one
+explicitly (`Model.objects.restrict(user)`) or scoping was disabled on purpose
+(`scopes_disabled()` in imports, tasks and commands that act for the system).
+A forgotten scope therefore fails loudly instead of leaking another community's
+rows: the same contract as django-scopes, with the area tree's subtree rule
+(a grant on a node reaches every code that starts with the node's code).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
+from django.db import models
+from django.db.models import Q
+
+from .choices import ADMIN_ROLES, AREA_ROLES
+
+
+class ScopeError(RuntimeError):
+    """A scoped model was queried with no scope active."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user reaches: area code prefixes per role, and their organisations."""
+
+    prefixes_by_role: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    organisation_ids: tuple[int, ...] = ()
+    user_id: int | None = None
+
+    def prefixes(self, roles=AREA_ROLES) -> tuple[str, ...]:
+        found: set[str] = set()
+        for role in roles:
+            found.update(self.prefixes_by_role.get(role, ()))
+        # A prefix already covered by a shorter one adds nothing.
+        ordered = sorted(found, key=len)
+        kept: list[str] = []
+        for prefix in ordered:
+            if not any(prefix.startswith(k) for k in kept):
+                kept.append(prefix)
+        return tuple(kept)
+
+    def covers(self, code: str, roles=AREA_ROLES) -> bool:
+        return any(code.startswith(p) for p in self.prefixes(roles))
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.prefixes_by_role)
+
+
+EMPTY_SCOPE = Scope()
+
+
+class _Disabled:
+    pass
+
+
+DISABLED = _Disabled()
+_current: contextvars.ContextVar[Scope | _Disabled | None] = contextvars.ContextVar("zhouxin_scope", default=None)
+
+
+def scope_for_user(user) -> Scope:
+    """Build (and cache on the user object) the scope of a user's active grants."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return EMPTY_SCOPE
+    cached = getattr(user, "_zhouxin_scope", None)
+    if cached is not None:
+        return cached
+    from .models import Grant
+
+    by_role: dict[str, set[str]] = {}
+    org_ids: set[int] = set()
+    for role, code, org_id in Grant.objects.filter(user=user, active=True).values_list(
+        "role", "area__code", "organisation_id"
+    ):
+        if role in ADMIN_ROLES:
+            by_role.setdefault(role, set())  # 三员 reach no business data
+            continue
+        by_role.setdefault(role, set()).add(code)
+        if org_id:
+            org_ids.add(org_id)
+    scope = Scope(
+        prefixes_by_role={role: tuple(sorted(codes)) for role, codes in by_role.items()},
+        organisation_ids=tuple(sorted(org_ids)),
+        user_id=user.pk,
+    )
+    user._zhouxin_scope = scope
+    return scope
+
+
+@contextlib.contextmanager
+def activate(scope: Scope):
+    token = _current.set(scope)
+    try:
+        yield scope
+    finally:
+        _current.reset(token)
+
+
+@contextlib.contextmanager
+def scopes_disabled():
+    """For work done on behalf of the system (imports, seeding, tasks), said out loud."""
+    token = _current.set(DISABLED)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current_scope() -> Scope | _Disabled | None:
+    return _current.get()
+
+
+class ScopedQuerySet(models.QuerySet):
+    pass
+
+
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
+    """Default manager of a scoped model.
+
+    scope_field: the path to an area code (e.g. "home_area__code").
+    roles: which grants reach the model through the area tree.
+    org_field: optionally, the path to an organisation id that a user's
+        organisation grants (department handler, unit liaison) also reach.
+    """
+
+    def __init__(self, *, scope_field: str, roles=AREA_ROLES, org_field: str | None = None):
+        super().__init__()
+        self.scope_field = scope_field
+        self.roles = frozenset(roles)
+        self.org_field = org_field
+
+    def deconstruct(self):
+        # Managers are not serialised into migrations with their arguments.
+        return (False, "django.db.models.Manager", None, [], {})
+
+    def scope_q(self, scope: Scope) -> Q:
+        parts = [Q(**{f"{self.scope_field}__startswith": p}) for p in scope.prefixes(self.roles)]
+        if self.org_field and scope.organisation_ids:
+            parts.append(Q(**{f"{self.org_field}__in": scope.organisation_ids}))
+        if not parts:
+            return Q(pk__in=[])
+        return reduce(or_, parts)
+
+    def _base(self):
+        return super().get_queryset()
+
+    def get_queryset(self):
+        scope = _current.get()
+        if scope is None:
+            raise ScopeError(
+                f"{self.model.__name__} is scoped: query it inside a request, with "
+                f"{self.model.__name__}.objects.restrict(user), or inside scopes_disabled()."
+            )
+        if scope is DISABLED:
+            return self._base()
+        return self._base().filter(self.scope_q(scope))
+
+    def restrict(self, user):
+        """Rows the given user's grants reach, whatever scope is active."""
+        return self._base().filter(self.scope_q(scope_for_user(user)))
+
+    def unscoped(self):
+        """Every row, on purpose (system work and tests)."""
+        return self._base()

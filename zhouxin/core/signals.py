@@ -1,0 +1,42 @@
+"""Account events: audit of logins, and session tracking so deactivation can end sessions."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from . import audit
+from .choices import AuditResult
+from .middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
+
+
+@receiver(user_logged_in)
+def on_logged_in(sender, request, user, **kwargs):
+    from django.utils import timezone
+
+    from .models import UserSession
+
+    if request is not None and hasattr(request, "session"):
+        now = timezone.now().timestamp()
+        request.session[SESSION_LOGIN_AT] = now
+        request.session[SESSION_SEEN_AT] = now
+        if not request.session.session_key:
+            request.session.save()
+        UserSession.objects.get_or_create(session_key=request.session.session_key, defaults={"user": user})
+    audit.record(actor=user, action="core.auth.login", obj=user, object_repr=user.username)
+
+
+@receiver(user_logged_out)
+def on_logged_out(sender, request, user, **kwargs):
+    if user is None:
+        return
+    from .models import UserSession
+
+    if request is not None and getattr(request, "session", None) is not None and request.session.session_key:
+        UserSession.objects.filter(session_key=request.session.session_key).delete()
+    audit.record(actor=user, action="core.auth.logout", obj=user, object_repr=user.username)
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:150]
+    audit.record(actor=None, action="core.auth.login_failed", object_type="core.user", object_repr=username,
+                 result=AuditResult.DENIED)

@@ -1,0 +1,3 @@
+"""Login, TOTP verification and enrolment, logout, password change (names live in the core namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,11 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("zhouxin.core.urls")),
+    path("orgs/", include("zhouxin.orgs.urls")),
+]
+
+handler403 = "zhouxin.core.views.errors.permission_denied"
+handler404 = "zhouxin.core.views.errors.page_not_found"
