@@ -23,6 +23,7 @@ NAV: list[NavItem] = [
     NavItem(_("人员"), "orgs:person_list", "orgs.view"),
     NavItem(_("数据导入"), "orgs:import", "orgs.import"),
     NavItem(_("节假日日历"), "core:calendar", "core.calendar.edit"),
+    NavItem(_("政策规则"), "core:policy_list", "core.policy.edit"),
     NavItem(_("审计日志"), "core:audit_list", "core.audit.view"),
     NavItem(_("账号与授权"), "core:user_list", "core.user.manage"),
 ]

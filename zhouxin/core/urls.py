@@ -6,6 +6,12 @@ app_name = "core"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    # login, TOTP verification and enrolment, logout, password change
     path("accounts/", include("zhouxin.core.urls_auth")),
-    path("admin/", include("zhouxin.core.urls_admin")),
+    # users and grants (系统管理员)
+    path("admin/users/", include("zhouxin.core.urls_users")),
+    # audit log (安全审计员)
+    path("admin/audit/", include("zhouxin.core.urls_audit")),
+    # working-day calendar and policy store
+    path("admin/", include("zhouxin.core.urls_policy")),
 ]

@@ -1,3 +1,3 @@
-"""Login, TOTP verification and enrolment, logout, password change (names live in the core namespace)."""
+"""URL patterns included by core/urls.py (names live in the core namespace)."""
 
 urlpatterns: list = []

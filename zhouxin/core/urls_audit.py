@@ -1,0 +1,3 @@
+"""URL patterns included by core/urls.py (names live in the core namespace)."""
+
+urlpatterns: list = []

@@ -1,0 +1,33 @@
+"""Outsider cases: for every named URL, who must be refused and with what status.
+
+Each app adds a module `zhouxin/<app>/tests/outsiders_<topic>.py` defining
+
+    def cases(personas) -> list[Case]
+
+and the single test in zhouxin/core/tests/test_outsiders.py runs every case and
+fails when a URL name of a Zhouxin namespace has no case at all, so a new view
+cannot ship without its permission-denied test.  PUBLIC lists the few URLs that
+anyone may open, each with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Case:
+    url_name: str  # "orgs:area_detail"
+    persona: str | None  # None: an anonymous visitor
+    url: str  # the concrete URL, usually for an object outside the persona's scope
+    expected: frozenset[int] = field(default_factory=lambda: frozenset({403, 404}))
+    method: str = "get"
+    data: dict | None = None
+    # Text that must not appear in the response (e.g. another community's resident's name).
+    must_not_contain: tuple[str, ...] = ()
+
+
+# URL names anyone may open, with the reason.
+PUBLIC: dict[str, str] = {
+    "set_language": "switches the interface language; changes no data",
+}
