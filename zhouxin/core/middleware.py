@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,11 +67,14 @@ class SessionTimeoutMiddleware:
             if idle or expired:
                 logout(request)
                 messages.info(request, _("登录已超时，请重新登录。"))
+                login_url = redirect(settings.LOGIN_URL)["Location"]
                 if request.headers.get("HX-Request"):
-                    response = redirect(settings.LOGIN_URL)
-                    response["HX-Redirect"] = response["Location"]
+                    # The browser follows a 302 inside the XHR without telling htmx; a
+                    # plain response with HX-Redirect makes htmx load the login page.
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = login_url
                     return response
-                return redirect(f"{redirect(settings.LOGIN_URL)['Location']}?next={request.path}")
+                return redirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
             request.session.setdefault(SESSION_LOGIN_AT, now)
             # Write the "last seen" mark at most once a minute to keep session writes cheap.
             if now - seen_at > 60 or SESSION_SEEN_AT not in request.session:

@@ -30,4 +30,8 @@ class Case:
 # URL names anyone may open, with the reason.
 PUBLIC: dict[str, str] = {
     "set_language": "switches the interface language; changes no data",
+    "core:login": "the sign-in page itself; attempts are counted and locked out by django-axes",
+    "core:verify_totp": "second sign-in step; without a pending password step it redirects to login",
+    "core:enrol_totp": "first sign-in of staff without a device; needs a pending password step, else redirects",
+    "core:logout": "ends the caller's own session only (POST); nothing to protect",
 }
