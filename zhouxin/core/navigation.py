@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from .choices import Role
 from .permissions import can
+
+logger = logging.getLogger("zhouxin.navigation")
 
 
 @dataclass(frozen=True)
@@ -15,23 +19,51 @@ class NavItem:
     label: str
     url_name: str
     permission: str | None  # None: every signed-in user
+    # Other views that belong to this entry (marked as the current section), as view
+    # names or "namespace:prefix*" patterns.
+    section: tuple[str, ...] = ()
+
+    def is_current(self, view_name: str | None) -> bool:
+        if not view_name:
+            return False
+        if view_name == self.url_name:
+            return True
+        return any(view_name.startswith(p[:-1]) if p.endswith("*") else view_name == p for p in self.section)
 
 
 NAV: list[NavItem] = [
     NavItem(_("工作台"), "core:home", None),
-    NavItem(_("区域与组织"), "orgs:tree", "orgs.view"),
-    NavItem(_("人员"), "orgs:person_list", "orgs.view"),
+    NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
+            ("orgs:area_*", "orgs:search", "orgs:org_*")),
+    NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",)),
     NavItem(_("数据导入"), "orgs:import", "orgs.import"),
     NavItem(_("节假日日历"), "core:calendar", "core.calendar.edit"),
-    NavItem(_("政策规则"), "core:policy_list", "core.policy.edit"),
+    NavItem(_("政策规则"), "core:policy_list", "core.policy.view"),
     NavItem(_("审计日志"), "core:audit_list", "core.audit.view"),
-    NavItem(_("账号与授权"), "core:user_list", "core.user.manage"),
+    NavItem(_("账号与授权"), "core:user_list", "core.user.manage", ("core:user_*", "core:grant_*")),
+    NavItem(_("登录锁定"), "core:lockout_list", "core.security.manage", ("core:lockout_*",)),
 ]
 
 
-def navigation_for(user) -> list[dict]:
+def navigation_for(user, current: str | None = None) -> list[dict]:
+    """The entries the user may open; `current` (the request's view name) marks the active one."""
     items = []
     for item in NAV:
         if item.permission is None or can(user, item.permission):
-            items.append({"label": item.label, "url": reverse(item.url_name), "url_name": item.url_name})
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                # An entry whose app is not installed in this deployment is left out
+                # rather than breaking every page of the shell.
+                logger.warning("navigation entry %s has no URL", item.url_name)
+                continue
+            items.append({"label": item.label, "url": url, "url_name": item.url_name,
+                          "active": item.is_current(current)})
     return items
+
+
+def role_labels(user) -> list[str]:
+    """The user's active roles as translated labels, in the order of Role (no query:
+    the role set is cached on the user by the staff guard)."""
+    held = user.role_set()
+    return [label for value, label in Role.choices if value in held]

@@ -131,11 +131,29 @@ class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
         organisation grants (department handler, unit liaison) also reach.
     """
 
-    def __init__(self, *, scope_field: str, roles=AREA_ROLES, org_field: str | None = None):
+    def __init__(self, *, scope_field: str | None = None, roles=AREA_ROLES, org_field: str | None = None):
+        # Django builds reverse-relation managers (area.organisations) by subclassing
+        # this class and calling __init__() with no arguments, so the configuration
+        # lives on the model (set in contribute_to_class), not on the instance.
         super().__init__()
-        self.scope_field = scope_field
-        self.roles = frozenset(roles)
-        self.org_field = org_field
+        self._config = (scope_field, frozenset(roles), org_field) if scope_field else None
+
+    def contribute_to_class(self, cls, name):
+        super().contribute_to_class(cls, name)
+        if self._config is not None:
+            cls._zhouxin_scope_config = self._config
+
+    @property
+    def scope_field(self) -> str:
+        return self.model._zhouxin_scope_config[0]
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.model._zhouxin_scope_config[1]
+
+    @property
+    def org_field(self) -> str | None:
+        return self.model._zhouxin_scope_config[2]
 
     def deconstruct(self):
         # Managers are not serialised into migrations with their arguments.

@@ -35,3 +35,16 @@ def test_three_admins_reach_no_business_data(personas):
 def test_scopes_disabled_is_explicit(personas):
     with scopes_disabled():
         assert Area.objects.count() == 11
+
+
+def test_reverse_relations_are_scoped_too(personas):
+    staff = personas.users["community_staff"]
+    street_a = personas.areas["street_a"]
+    with activate(scope_for_user(staff)):
+        # The street itself is outside the community worker's subtree; its children are filtered.
+        children = {a.code for a in street_a.children.all()}
+        orgs_here = {o.name for o in personas.areas["community_a"].organisations.all()}
+    assert children == {"110101001001"}
+    assert "中共多福巷社区委员会" in orgs_here
+    with pytest.raises(ScopeError):
+        list(street_a.children.all())

@@ -1,7 +1,39 @@
 // Zhouxin shell behaviour.  No inline script anywhere: the CSP forbids it.
+// Every page works without this file; it only adds the htmx niceties.
 document.addEventListener("DOMContentLoaded", () => {
+  const body = document.body;
   const token = document.querySelector('meta[name="csrf-token"]');
-  document.body.addEventListener("htmx:configRequest", (event) => {
+
+  body.addEventListener("htmx:configRequest", (event) => {
     if (token) event.detail.headers["X-CSRFToken"] = token.content;
   });
+
+  // Tree: a toggle shows or hides its children; htmx loads them on the first click.
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest("[data-zx-tree-toggle]");
+    if (!toggle) return;
+    const target = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!target) return;
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    target.hidden = !open;
+  });
+
+  // Errors that htmx does not swap in (403, 404, 500, network) are said out loud.
+  const live = document.getElementById("zx-live");
+  let hideTimer = null;
+  const announce = (text) => {
+    if (!live || !text) return;
+    live.textContent = text;
+    live.hidden = false;
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(() => { live.hidden = true; }, 6000);
+  };
+  body.addEventListener("htmx:responseError", (event) => {
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 403) announce(body.dataset.msgForbidden);
+    else if (status === 404) announce(body.dataset.msgNotFound);
+    else announce(body.dataset.msgError);
+  });
+  body.addEventListener("htmx:sendError", () => announce(body.dataset.msgOffline));
 });

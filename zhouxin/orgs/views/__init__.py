@@ -1,0 +1,1 @@
+"""Views of the orgs app: browsing (browse.py) and xlsx import/export (transfer.py)."""
