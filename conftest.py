@@ -21,6 +21,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """The working-day calendar caches years in-process; a test's rolled-back calendar
+    edits must not leak into the next test."""
+    from zhouxin.core import workdays
+
+    workdays.invalidate()
+    yield
+    workdays.invalidate()
+
+
 @pytest.fixture
 def personas(db):
     from zhouxin.testing.personas import build_personas
@@ -41,7 +52,7 @@ def client_for(personas, client):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # pytest-playwright's own fixture is session-scoped
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, never a browser downloaded by Playwright."""
     return {
