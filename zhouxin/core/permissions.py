@@ -18,12 +18,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "orgs.import": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
     "orgs.export": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
     "orgs.edit": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "orgs.sector.manage": frozenset({R.DISTRICT_ADMIN}),
     "core.audit.view": frozenset({R.AUDIT_ADMIN}),
     "core.grant.manage": frozenset({R.SYSTEM_ADMIN}),
     "core.user.manage": frozenset({R.SYSTEM_ADMIN}),
     "core.security.manage": frozenset({R.SECURITY_ADMIN}),
     "core.calendar.edit": frozenset({R.SYSTEM_ADMIN, R.DISTRICT_ADMIN}),
     "core.policy.edit": frozenset({R.DISTRICT_ADMIN}),
+    # The policy list is readable by whoever may edit some rule; the password rule is the
+    # security admin's alone (三员分立), business rules the district admin's.
+    "core.policy.view": frozenset({R.DISTRICT_ADMIN, R.SECURITY_ADMIN, R.SYSTEM_ADMIN}),
+    "core.password.edit": frozenset({R.SECURITY_ADMIN}),
 }
 
 
