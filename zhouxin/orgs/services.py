@@ -498,7 +498,9 @@ def _clean_person(values: dict, errors: dict, *, person: Person | None = None) -
         else:
             number = cleaned["id_number"]
             if number:
-                clash = Person.objects.unscoped().filter(id_number_index=blind_index("id_number", number))
+                # Repeating the partial index's condition lets SQLite use that index.
+                clash = Person.objects.unscoped().filter(
+                    id_number_index=blind_index("id_number", number)).exclude(id_number_index="")
                 if person is not None:
                     clash = clash.exclude(pk=person.pk)
                 if clash.exists():
@@ -649,4 +651,4 @@ def person_find_by_id_number(*, actor, id_number: str):
         normalised = validate_id_number(id_number)
     except ValidationError:
         return Person.objects.unscoped().none()
-    return _people_for(actor).filter(id_number_index=blind_index("id_number", normalised))
+    return _people_for(actor).filter(id_number_index=blind_index("id_number", normalised)).exclude(id_number_index="")
