@@ -63,3 +63,9 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Our users' browsers ask for Chinese; the interface answers in zh-Hans."""
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
