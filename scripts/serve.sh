@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Starts the task worker and the web server together; Ctrl-C stops both.
+# Starts the task worker, the audit sealer and the web server together; Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 PY=.venv/bin/python
 
-$PY manage.py db_worker --queue-name '*' &
+$PY manage.py db_worker --queue-name '*' --no-reload &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true; wait $WORKER 2>/dev/null || true' EXIT INT TERM
+# The audit sealer links audit entries that the writers' own after-commit attempts left.
+$PY manage.py audit_seal --loop 2 &
+SEALER=$!
+trap 'kill $WORKER $SEALER 2>/dev/null || true; wait $WORKER $SEALER 2>/dev/null || true' EXIT INT TERM
 
 $PY manage.py demo_logins --url "http://$HOST:$PORT/"
 exec_args=(--bind "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 --access-logfile - --capture-output)

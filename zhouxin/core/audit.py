@@ -1,30 +1,63 @@
 """The audit log: every write and every reveal of personal data, append-only and hash-chained.
 
-Writers insert an AuditEntry in their own transaction with a hash of its own
-content and take no lock.  A single sealer then links entries into the chain
-(AuditSeal) in the order their transactions committed: on PostgreSQL it holds a
-transaction-level advisory lock, so two sealers never link the same position;
-on SQLite every write transaction is IMMEDIATE and so serialised already.  A
-long import therefore never stalls intake behind a chain-head lock.
+How the chain is built (DESIGN §4: "append unlinked entries and let a single
+sealer link them in commit order shortly after", chosen over a lock on the
+chain head inside every writing transaction, which would serialise all writers):
 
-Database triggers (see audit_sql) refuse UPDATE and DELETE on both tables.
+* `record()` inserts an AuditEntry in the caller's transaction with a SHA-256
+  of its own content.
+* The writer takes no lock.  After its transaction commits it tries to link
+  the entries that are now visible (from the lowest id it wrote) into the
+  chain (AuditSeal: position `seq`, the previous link's hash, and
+  sha256(prev | seq | entry id | content hash)), at most once per
+  AUDIT_SEAL_INTERVAL per process, because a sealing transaction after every
+  write would cost more than the write (measured in docs/performance.md,
+  "Audit chain").  One sealer at a time: on PostgreSQL a transaction-level
+  advisory lock (an attempt that finds it taken leaves the work to its
+  holder), on SQLite the IMMEDIATE write lock.  A long import therefore never
+  stalls intake behind a chain-head lock.
+* The primary key on `seq` and the one-to-one on `entry` make a fork
+  impossible even if two sealers did race: the loser's insert fails and
+  nothing is linked twice.
+* An entry not linked by an attempt (interval, busy lock) is linked by
+  `manage.py audit_seal --loop 2` (started next to the task worker by
+  `make run`; a loop, because django-tasks has no periodic schedule) within
+  seconds, or by `verify_audit`.  The setting AUDIT_LINK_ON_WRITE = False
+  leaves all linking to that loop (used by scripts/bench_audit.py).
+* Database triggers (audit_sql) refuse UPDATE and DELETE on both tables.
+  `purge()` is the only code that deletes, inside one transaction, after the
+  retention period; it leaves the first kept link as the new anchor and
+  records itself in the chain, so the chain still verifies afterwards.
+
+`verify_chain()` walks the chain from its anchor and reports the first link
+that does not hold.  A hash chain proves that nothing *inside* it was changed;
+deleting the newest links, or rewriting everything with fresh hashes, needs an
+outside witness: `verify_audit` prints the head position and hash for that.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import ipaddress
 import json
 import logging
-from dataclasses import dataclass
+import math
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import context
+from . import audit_sql, context
 from .choices import AuditResult
 from .models import AuditEntry, AuditSeal
 
@@ -32,11 +65,58 @@ logger = logging.getLogger("zhouxin.audit")
 
 GENESIS = "0" * 64
 SEAL_LOCK_KEY = 7_310_486_512  # pg advisory lock id for the sealer
+# The after-commit sealer only looks at entries whose id is at most this far
+# below the newest sealed one; older stragglers (a transaction that stayed open
+# while this many others committed) are found by the periodic sealer's sweep.
+SEAL_WINDOW = 10_000
+# The sealer loop's periodic sweep looks back this far (no transaction stays open that long);
+# verify_audit and purge look at everything.
+SWEEP_HORIZON = dt.timedelta(hours=1)
+PURGE_ACTION = "core.audit.purged"
+
+
+# --- Content and hashes -------------------------------------------------------
+
+def _clean(value: Any) -> Any:
+    """Make a JSON value store and read back identically on SQLite and PostgreSQL.
+
+    jsonb and text columns refuse NUL characters and lone surrogates, and
+    PostgreSQL prints floats of 1e16 and above as integers; such values are
+    stored as text so the content hash still holds after the round trip.
+    """
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, float):
+        if not math.isfinite(value) or abs(value) >= 1e16:
+            return repr(value)
+        return value
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean_text(str(k)): _clean(v) for k, v in value.items()}
+    return value
+
+
+def _clean_text(text: str, limit: int | None = None) -> str:
+    text = text.replace("\x00", "")
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:limit] if limit else text
 
 
 def _canonical(value: Any) -> Any:
     """JSON-safe, stable representation (Decimal and dates as strings)."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True))
+    return _clean(json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)))
+
+
+def _ip(value: str | None) -> str | None:
+    """A valid IP address or None (an unparseable forwarded header must not break a write)."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value).split("%", 1)[0].strip()))
+    except ValueError:
+        return None
 
 
 def _at_text(at: datetime) -> str:
@@ -44,6 +124,7 @@ def _at_text(at: datetime) -> str:
 
 
 def content_hash(entry: AuditEntry) -> str:
+    """SHA-256 over the entry's own fields, in a form both databases give back unchanged."""
     payload = {
         "at": _at_text(entry.at),
         "actor": entry.actor_id,
@@ -54,7 +135,8 @@ def content_hash(entry: AuditEntry) -> str:
         "object_repr": entry.object_repr,
         "before": entry.before,
         "after": entry.after,
-        "ip": entry.ip,
+        # PostgreSQL's inet may print an address differently from how it was written.
+        "ip": _ip(entry.ip),
         "request_id": entry.request_id,
         "result": entry.result,
     }
@@ -62,21 +144,24 @@ def content_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def link_hash(prev_hash: str, seq: int, entry_hash: str) -> str:
-    return hashlib.sha256(f"{prev_hash}|{seq}|{entry_hash}".encode()).hexdigest()
+def link_hash(prev_hash: str, seq: int, entry_id: int, entry_hash: str) -> str:
+    """A link binds its position, the previous link, which entry it seals and that entry's content."""
+    return hashlib.sha256(f"{prev_hash}|{seq}|{entry_id}|{entry_hash}".encode()).hexdigest()
 
 
 def snapshot(obj, fields: list[str]) -> dict[str, Any]:
     """The named fields of a model instance, for before/after (foreign keys as ids)."""
     data = {}
     for name in fields:
-        field = obj._meta.get_field(name)
-        value = getattr(obj, field.attname)
+        model_field = obj._meta.get_field(name)
+        value = getattr(obj, model_field.attname)
         if isinstance(value, Decimal):
             value = str(value)
         data[name] = value
     return _canonical(data)
 
+
+# --- Writing ------------------------------------------------------------------
 
 def record(
     *,
@@ -93,64 +178,171 @@ def record(
     """Append an audit entry in the caller's transaction; it is sealed after commit."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
-        object_id = object_id or obj.pk
+        object_id = object_id if object_id not in ("", None) else obj.pk
         object_repr = object_repr or str(obj)
     ctx = context.current()
     actor_id = getattr(actor, "pk", None) if actor is not None else None
     entry = AuditEntry(
         at=timezone.now(),
         actor_id=actor_id,
-        actor_label=(str(getattr(actor, "username", "")) if actor is not None else "system")[:150],
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id or ""),
-        object_repr=str(object_repr)[:200],
+        actor_label=_clean_text(str(getattr(actor, "username", "")) if actor is not None else "system", 150),
+        action=_clean_text(action, 80),
+        object_type=_clean_text(object_type, 80),
+        object_id=_clean_text(str(object_id if object_id is not None else ""), 64),
+        object_repr=_clean_text(str(object_repr), 200),
         before=_canonical(before) if before is not None else None,
         after=_canonical(after) if after is not None else None,
-        ip=ctx.ip,
-        request_id=ctx.request_id,
+        ip=_ip(ctx.ip),
+        request_id=_clean_text(ctx.request_id or "", 64),
         result=result,
     )
     entry.content_hash = content_hash(entry)
     entry.save(force_insert=True)
-    if connection.in_atomic_block:
-        transaction.on_commit(seal_pending_quietly)
-    else:
-        seal_pending_quietly()
+    _schedule_seal(entry)
     return entry
 
 
-def seal_pending_quietly() -> None:
-    try:
-        seal_pending()
-    except Exception:  # sealing is retried by the next write, the worker and verify_audit
-        logger.exception("audit sealing failed; it will be retried")
+_attempts = threading.Lock()
+_attempt_state: dict[str, Any] = {"last": -1e9, "from_id": None}
 
 
-def seal_pending(limit: int = 5000) -> int:
-    """Link unsealed entries into the chain, oldest id first.  Returns how many."""
+def _schedule_seal(entry: AuditEntry) -> None:
+    """Try to link the entry right after the writing transaction commits.
+
+    One callback per transaction however many entries it wrote; it starts at
+    the lowest entry id the transaction wrote, so it probes only entries
+    written since, never the whole table.
+    """
+    if not getattr(settings, "AUDIT_LINK_ON_WRITE", True):
+        return
+    if not connection.in_atomic_block:
+        _SealAfterCommit(entry.pk)()
+        return
+    for _sids, func, _robust in connection.run_on_commit:
+        if isinstance(func, _SealAfterCommit) and not func.done:
+            func.from_id = min(func.from_id, entry.pk)
+            return
+    transaction.on_commit(_SealAfterCommit(entry.pk))
+
+
+class _SealAfterCommit:
+    """An after-commit sealing attempt, at most one per AUDIT_SEAL_INTERVAL per process.
+
+    Measured (docs/performance.md, "Audit chain"): a sealing transaction after
+    every write costs more than the write itself on PostgreSQL.  So a process
+    attempts at most every AUDIT_SEAL_INTERVAL seconds (default 0.5); a write
+    inside the interval leaves its ids to the next attempt of this process and
+    to the sealer loop.  An idle system therefore seals each write at once, a
+    busy one a batch at a time.
+    """
+
+    def __init__(self, from_id: int):
+        self.from_id = from_id
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        interval = float(getattr(settings, "AUDIT_SEAL_INTERVAL", 0.5))
+        now = time.monotonic()
+        with _attempts:
+            waiting = _attempt_state["from_id"]
+            from_id = self.from_id if waiting is None else min(waiting, self.from_id)
+            if now - _attempt_state["last"] < interval:
+                _attempt_state["from_id"] = from_id
+                return
+            _attempt_state["last"] = now
+            _attempt_state["from_id"] = None
+        try:
+            sealed = seal_pending(from_id=from_id)
+        except Exception:  # retried by the next attempt, the sealer loop and verify_audit
+            logger.exception("audit sealing failed; it will be retried")
+            sealed = 0
+        if not sealed:  # the lock was busy (or the work already done): let the next attempt look again
+            with _attempts:
+                waiting = _attempt_state["from_id"]
+                _attempt_state["from_id"] = from_id if waiting is None else min(waiting, from_id)
+
+
+def _pending(scope: str, limit: int, from_id: int | None = None) -> list[tuple[int, str]]:
+    qs = AuditEntry.objects.filter(seal__isnull=True)
+    if from_id is not None:
+        qs = qs.filter(id__gte=from_id)
+    elif scope == "recent":
+        head_entry = AuditSeal.objects.order_by("-seq").values_list("entry_id", flat=True).first()
+        if head_entry is not None:
+            qs = qs.filter(id__gt=head_entry - SEAL_WINDOW)
+    elif scope == "sweep":
+        qs = qs.filter(at__gte=timezone.now() - SWEEP_HORIZON)
+    return list(qs.order_by("id").values_list("id", "content_hash")[:limit])
+
+
+def _link(head: tuple[int, str] | None, pending: list[tuple[int, str]]) -> int:
+    seq, prev = head if head else (0, GENESIS)
+    now = timezone.now()
+    seals = []
+    for entry_id, entry_hash in pending:
+        seq += 1
+        linked = link_hash(prev, seq, entry_id, entry_hash)
+        seals.append(AuditSeal(seq=seq, entry_id=entry_id, prev_hash=prev, hash=linked, sealed_at=now))
+        prev = linked
+    AuditSeal.objects.bulk_create(seals)
+    return len(seals)
+
+
+def seal_pending(limit: int = 5000, *, scope: str = "recent", wait: bool = False,
+                 from_id: int | None = None) -> int:
+    """Link one batch of unsealed entries into the chain, oldest id first.  Returns how many.
+
+    from_id: only entries from this id on (the after-commit attempt of one transaction).
+    scope: otherwise "recent" (a window below the chain head), "sweep" (the
+    periodic sealer: the last SWEEP_HORIZON) or "all" (verify_audit, purge).
+    wait: block for the sealer lock instead of leaving the work to its holder.
+    """
+    if scope not in ("recent", "sweep", "all"):
+        raise ValueError(scope)
+    if not _pending(scope, 1, from_id):  # a read, so an idle attempt takes no write lock on SQLite
+        return 0
     with transaction.atomic():
         if connection.vendor == "postgresql":
+            # Seals can be rebuilt from the entries, which committed durably with their
+            # writer: a crash that loses the last seals only leaves entries for the
+            # sealer loop to link again.  So the sealer's commit need not wait for the
+            # WAL flush (synchronous_commit off, this transaction only), which is most
+            # of what an after-commit attempt would otherwise add to a write.
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
-                if not cursor.fetchone()[0]:
-                    return 0  # another sealer is at work; it will pick these up
-        head = AuditSeal.objects.order_by("-seq").only("seq", "hash").first()
-        seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
-        pending = list(
-            AuditEntry.objects.filter(seal__isnull=True).order_by("id").values_list("id", "content_hash")[:limit]
-        )
+                lock = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+                cursor.execute(f"SELECT set_config('synchronous_commit', 'off', true), {lock}(%s)",
+                               [SEAL_LOCK_KEY])
+                if not wait and not cursor.fetchone()[1]:
+                    return 0  # another sealer is at work
+        head = AuditSeal.objects.order_by("-seq").values_list("seq", "hash").first()
+        pending = _pending(scope, limit, from_id)
         if not pending:
             return 0
-        now = timezone.now()
-        seals = []
-        for entry_id, entry_hash in pending:
-            seq += 1
-            linked = link_hash(prev, seq, entry_hash)
-            seals.append(AuditSeal(seq=seq, entry_id=entry_id, prev_hash=prev, hash=linked, sealed_at=now))
-            prev = linked
-        AuditSeal.objects.bulk_create(seals)
-        return len(seals)
+        return _link(head, pending)
+
+
+def seal_all(*, scope: str = "all", limit: int = 5000) -> int:
+    """Seal batch after batch until nothing in `scope` is left.  Returns how many."""
+    total = 0
+    while True:
+        sealed = seal_pending(limit, scope=scope, wait=True)
+        total += sealed
+        if sealed < limit:
+            return total
+
+
+# --- Verifying ----------------------------------------------------------------
+
+REASONS: dict[str, tuple[str, str]] = {
+    # code: (Chinese, English)
+    "missing_link": ("链上缺少该位置之前的环节（封存记录被删除）", "missing link before this position"),
+    "prev_mismatch": ("前一环摘要与上一环不符", "previous hash does not match"),
+    "content_altered": ("审计记录内容已被篡改（内容摘要不符）", "entry content was altered"),
+    "link_mismatch": ("本环摘要不符（记录被调换或链被改写）", "link hash does not match"),
+    "unanchored": ("链不从第 1 环开始，也没有清理记录说明起点", "chain does not start at position 1 and no purge record anchors it"),
+    "anchor_mismatch": ("链的起点与最近一次清理记录的锚点不符", "chain start does not match the anchor of the last purge"),
+}
 
 
 @dataclass
@@ -159,39 +351,195 @@ class ChainReport:
     unsealed: int
     broken_seq: int | None = None
     broken_entry_id: int | None = None
-    reason: str = ""
+    reason_code: str = ""
+    anchor_seq: int = 1
+    head_seq: int | None = None
+    head_hash: str = ""
+    entries: int = 0
 
     @property
     def ok(self) -> bool:
         return self.broken_seq is None
 
+    @property
+    def reason(self) -> str:
+        return REASONS[self.reason_code][0] if self.reason_code else ""
+
+    @property
+    def reason_en(self) -> str:
+        return REASONS[self.reason_code][1] if self.reason_code else ""
+
+
+def _anchor() -> tuple[int, str] | None:
+    """The anchor left by the newest sealed purge record: (first kept position, its previous hash)."""
+    purge = (
+        AuditEntry.objects.filter(action=PURGE_ACTION, seal__isnull=False)
+        .order_by("-seal__seq").values_list("after", flat=True).first()
+    )
+    if not purge:
+        return None
+    try:
+        return int(purge["anchor_seq"]), str(purge["anchor_prev_hash"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
 
 def verify_chain(batch: int = 5000) -> ChainReport:
-    """Walk the chain from the start; report the first link that does not hold."""
-    prev = GENESIS
-    expected_seq = 1
-    checked = 0
-    last_seq = 0
+    """Walk the chain from its anchor; report the first link that does not hold."""
+    first = AuditSeal.objects.order_by("seq").values_list("seq", "prev_hash", "entry_id").first()
+    report = ChainReport(checked=0, unsealed=0)
+    report.entries = AuditEntry.objects.count()
+    report.unsealed = AuditEntry.objects.filter(seal__isnull=True).count()
+    if first is None:
+        return report
+    first_seq, first_prev, first_entry = first
+    if first_seq == 1:
+        prev = GENESIS
+    else:
+        anchor = _anchor()
+        if anchor is None:
+            return _broken(report, first_seq, first_entry, "unanchored")
+        if anchor != (first_seq, first_prev):
+            return _broken(report, first_seq, first_entry, "anchor_mismatch")
+        prev = first_prev
+    report.anchor_seq = expected = first_seq
+    last_seq = first_seq - 1
     while True:
-        seals = list(
-            AuditSeal.objects.filter(seq__gt=last_seq).order_by("seq").select_related("entry")[:batch]
-        )
+        seals = list(AuditSeal.objects.filter(seq__gt=last_seq).order_by("seq").select_related("entry")[:batch])
         if not seals:
             break
         for seal in seals:
             entry = seal.entry
-            if seal.seq != expected_seq:
-                return ChainReport(checked, 0, seal.seq, entry.pk, f"missing link before position {seal.seq}")
+            if seal.seq != expected:
+                return _broken(report, seal.seq, entry.pk, "missing_link")
             if seal.prev_hash != prev:
-                return ChainReport(checked, 0, seal.seq, entry.pk, "previous hash does not match")
-            actual = content_hash(entry)
-            if actual != entry.content_hash:
-                return ChainReport(checked, 0, seal.seq, entry.pk, "entry content was altered")
-            if link_hash(prev, seal.seq, entry.content_hash) != seal.hash:
-                return ChainReport(checked, 0, seal.seq, entry.pk, "link hash does not match")
+                return _broken(report, seal.seq, entry.pk, "prev_mismatch")
+            if content_hash(entry) != entry.content_hash:
+                return _broken(report, seal.seq, entry.pk, "content_altered")
+            if link_hash(prev, seal.seq, entry.pk, entry.content_hash) != seal.hash:
+                return _broken(report, seal.seq, entry.pk, "link_mismatch")
             prev = seal.hash
-            expected_seq += 1
-            checked += 1
+            expected += 1
+            report.checked += 1
             last_seq = seal.seq
-    unsealed = AuditEntry.objects.filter(seal__isnull=True).count()
-    return ChainReport(checked, unsealed)
+    report.head_seq = last_seq
+    report.head_hash = prev
+    return report
+
+
+def _broken(report: ChainReport, seq: int, entry_id: int, code: str) -> ChainReport:
+    report.broken_seq = seq
+    report.broken_entry_id = entry_id
+    report.reason_code = code
+    return report
+
+
+@dataclass
+class EntryCheck:
+    """What the audit detail page shows about one entry's integrity."""
+
+    content_ok: bool
+    sealed: bool
+    link_ok: bool | None = None
+    prev_ok: bool | None = None
+    recomputed: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+def check_entry(entry: AuditEntry) -> EntryCheck:
+    recomputed = content_hash(entry)
+    seal = entry.seal if hasattr(entry, "seal") else None  # the reverse one-to-one raises when absent
+    check = EntryCheck(content_ok=recomputed == entry.content_hash, sealed=seal is not None, recomputed=recomputed)
+    if seal is not None:
+        check.link_ok = link_hash(seal.prev_hash, seal.seq, entry.pk, entry.content_hash) == seal.hash
+        if seal.seq == 1:
+            check.prev_ok = seal.prev_hash == GENESIS
+        else:
+            previous = AuditSeal.objects.filter(seq=seal.seq - 1).values_list("hash", flat=True).first()
+            # A missing predecessor is fine only where a purge left this link as the anchor.
+            check.prev_ok = previous == seal.prev_hash if previous is not None else _anchor() == (
+                seal.seq, seal.prev_hash)
+    return check
+
+
+# --- Retention ------------------------------------------------------------------
+
+def retention_days() -> int:
+    return max(180, int(getattr(settings, "AUDIT_RETENTION_DAYS", 180)))
+
+
+def earliest_purgeable_cutoff() -> dt.date:
+    """The latest `before` date a purge may use today: entries younger than the retention stay."""
+    return timezone.localdate() - dt.timedelta(days=retention_days())
+
+
+@dataclass
+class PurgeResult:
+    deleted_entries: int
+    deleted_seals: int
+    anchor_seq: int
+    anchor_prev_hash: str
+    record: AuditEntry
+
+
+def purge(*, actor, before: dt.date) -> PurgeResult:
+    """Delete the audit entries recorded before `before` — the only way audit rows are deleted.
+
+    Refused when `before` is later than today minus AUDIT_RETENTION_DAYS (≥ 180
+    days, DESIGN §4) or when the chain does not verify (a broken chain is
+    evidence and is kept).  Only a prefix of the chain is removed: every link
+    before the first one whose entry is from `before` on.  Inside one
+    transaction the triggers are lifted, the rows deleted, the triggers put
+    back, and a "core.audit.purged" entry records the new anchor (the first
+    kept position and its previous hash) and is sealed, so verify_chain can
+    start from the anchor and the purge itself is in the chain.
+    """
+    limit = earliest_purgeable_cutoff()
+    if before > limit:
+        raise ValidationError(
+            _("审计记录至少保留 %(days)d 天：只能清理 %(limit)s 之前的记录。")
+            % {"days": retention_days(), "limit": limit.isoformat()}
+        )
+    seal_all(scope="all")
+    report = verify_chain()
+    if not report.ok:
+        raise ValidationError(
+            _("审计链校验未通过（第 %(seq)d 环，记录 #%(id)d：%(reason)s），拒绝清理。")
+            % {"seq": report.broken_seq, "id": report.broken_entry_id, "reason": report.reason}
+        )
+    cutoff = timezone.make_aware(dt.datetime.combine(before, dt.time.min))
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
+        head = AuditSeal.objects.order_by("-seq").values_list("seq", "hash").first()
+        kept = AuditSeal.objects.filter(entry__at__gte=cutoff).order_by("seq").values_list("seq", "prev_hash").first()
+        if kept is not None:
+            anchor_seq, anchor_prev = kept
+        elif head is not None:  # everything is old: the purge record itself becomes the anchor
+            anchor_seq, anchor_prev = head[0] + 1, head[1]
+        else:
+            anchor_seq, anchor_prev = 1, GENESIS
+        entry_table = AuditEntry._meta.db_table
+        seal_table = AuditSeal._meta.db_table
+        with audit_sql.triggers_lifted(connection), connection.cursor() as cursor:
+            # Foreign keys are deferred on both databases, so the order does not matter.
+            cursor.execute(
+                f"DELETE FROM {entry_table} WHERE id IN (SELECT entry_id FROM {seal_table} WHERE seq < %s)",
+                [anchor_seq],
+            )
+            deleted_entries = cursor.rowcount
+            cursor.execute(f"DELETE FROM {seal_table} WHERE seq < %s", [anchor_seq])
+            deleted_seals = cursor.rowcount
+        entry = record(
+            actor=actor, action=PURGE_ACTION, object_type="core.auditentry",
+            object_repr=_("清理 %(date)s 之前的审计记录") % {"date": before.isoformat()},
+            after={
+                "before": before, "retention_days": retention_days(),
+                "deleted_entries": deleted_entries, "deleted_seals": deleted_seals,
+                "anchor_seq": anchor_seq, "anchor_prev_hash": anchor_prev,
+            },
+        )
+        # Seal now, under the lock we hold, so the anchor is in the chain when this commits.
+        seal_all(scope="all")
+    return PurgeResult(deleted_entries, deleted_seals, anchor_seq, anchor_prev, entry)

@@ -1,9 +1,10 @@
-"""Django's flush, able to empty the append-only audit tables on SQLite.
+"""Django's flush, able to empty the append-only audit tables.
 
-SQLite flushes with DELETE, which the audit triggers refuse; PostgreSQL
-flushes with TRUNCATE, which row triggers do not see.  Flushing wipes the
-whole database (tests, a fresh demo), so on SQLite the triggers are dropped
-and recreated around it, inside the flush's own transaction.
+SQLite flushes with DELETE, which the row triggers refuse; PostgreSQL flushes
+with TRUNCATE, which the statement trigger refuses.  Flushing wipes the whole
+database (tests, a fresh demo), so the triggers are lifted inside the flush's
+own transaction and are back in place when it commits.  Deleting old audit
+entries in production is `audit_purge`'s job, never this command's.
 """
 
 from django.core.management.commands.flush import Command as FlushCommand
@@ -16,15 +17,7 @@ class Command(FlushCommand):
     def handle(self, **options):
         database = options["database"]
         connection = connections[database]
-        if connection.vendor != "sqlite":
+        if connection.vendor not in ("sqlite", "postgresql"):
             return super().handle(**options)
-        with transaction.atomic(using=database):
-            with connection.cursor() as cursor:
-                for sql in audit_sql.drop_statements("sqlite"):
-                    cursor.execute(sql)
-            try:
-                return super().handle(**options)
-            finally:
-                with connection.cursor() as cursor:
-                    for sql in audit_sql.create_statements("sqlite"):
-                        cursor.execute(sql)
+        with transaction.atomic(using=database), audit_sql.triggers_lifted(connection):
+            return super().handle(**options)
