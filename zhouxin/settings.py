@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "zhouxin.core",
     "zhouxin.orgs",
+    "zhouxin.dispatch",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("zhouxin.core.urls")),
     path("orgs/", include("zhouxin.orgs.urls")),
+    path("dispatch/", include("zhouxin.dispatch.urls")),
 ]
 
 handler403 = "zhouxin.core.views.errors.permission_denied"

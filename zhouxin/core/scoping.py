@@ -162,7 +162,12 @@ class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
     def scope_q(self, scope: Scope) -> Q:
         parts = [Q(**{f"{self.scope_field}__startswith": p}) for p in scope.prefixes(self.roles)]
         if self.org_field and scope.organisation_ids:
-            parts.append(Q(**{f"{self.org_field}__in": scope.organisation_ids}))
+            lookup = {f"{self.org_field}__in": scope.organisation_ids}
+            if self.model._meta.get_field(self.org_field.split("__")[0]).many_to_one:
+                parts.append(Q(**lookup))
+            else:
+                # A to-many path (assignments__organisation_id): a subquery, so rows are not repeated.
+                parts.append(Q(pk__in=self.model._base_manager.filter(**lookup).values("pk")))
         if not parts:
             return Q(pk__in=[])
         return reduce(or_, parts)

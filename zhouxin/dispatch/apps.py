@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DispatchConfig(AppConfig):
+    name = "zhouxin.dispatch"
+    label = "dispatch"
+    verbose_name = _("接诉即办")
+
+    def ready(self):
+        from . import policy  # noqa: F401  (registers the dispatch rules in the policy store)
