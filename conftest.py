@@ -69,3 +69,11 @@ def browser_type_launch_args(browser_type_launch_args):
 def browser_context_args(browser_context_args):
     """Our users' browsers ask for Chinese; the interface answers in zh-Hans."""
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture
+def dispatch_world(personas):
+    """Categories, routing rules and departments for dispatch tests (zhouxin/testing/dispatch.py)."""
+    from zhouxin.testing.dispatch import build_dispatch_world
+
+    return build_dispatch_world(personas)

@@ -94,3 +94,28 @@ class SlaLight(models.TextChoices):
     GREEN = "green", _("正常")
     YELLOW = "yellow", _("预警")
     RED = "red", _("超时")
+
+
+class EventAction(models.TextChoices):
+    """Timeline actions.  Every event is folded into the roll-ups (rollups.apply_event)."""
+
+    RECEIVED = "received", _("受理")
+    HELD = "held", _("暂缓审核")
+    RELEASED = "released", _("审核通过")
+    CATEGORISED = "categorised", _("确认类别")
+    DISPATCHED = "dispatched", _("派单")
+    ACCEPTED = "accepted", _("签收")
+    RETURNED = "returned", _("退单")
+    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+    EXTENSION_APPROVED = "extension_approved", _("批准延期")
+    EXTENSION_REFUSED = "extension_refused", _("驳回延期")
+    CONTACTED = "contacted", _("首次联系")
+    REPLIED = "replied", _("答复")
+    CALLBACK = "callback", _("回访")
+    CLOSED = "closed", _("办结")
+    REOPENED = "reopened", _("督办重办")
+    MERGED = "merged", _("合并")
+    INVALIDATED = "invalidated", _("判定无效")
+    WARNED = "warned", _("时限预警")
+    ESCALATED = "escalated", _("超时上报")
+    WHISTLED = "whistled", _("吹哨")

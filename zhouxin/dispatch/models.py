@@ -17,6 +17,7 @@ from .choices import (
     AssignmentRole,
     AssignmentStatus,
     Channel,
+    EventAction,
     ExtensionStatus,
     RequestKind,
     Resolution,
@@ -209,7 +210,7 @@ class RequestEvent(models.Model):
                               related_name="+", verbose_name=_("操作人"))
     organisation = models.ForeignKey("orgs.Organisation", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("单位"))
-    action = models.CharField(_("动作"), max_length=32)
+    action = models.CharField(_("动作"), max_length=32, choices=EventAction.choices)
     from_status = models.CharField(_("原状态"), max_length=16, choices=Status.choices, blank=True)
     to_status = models.CharField(_("新状态"), max_length=16, choices=Status.choices, blank=True)
     note = models.TextField(_("说明"), blank=True)
