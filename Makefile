@@ -33,9 +33,11 @@ setup: venv frontend
 migrate: setup
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py calendar_seed
+	$(PY) manage.py seed_catalogue
 
 demo: migrate
 	$(PY) manage.py load_demo
+	$(PY) manage.py seed_catalogue --routing-district 110101
 
 ## make run: install everything, migrate the embedded SQLite database, load the demo
 ## district (idempotent), start the web server and the task worker.

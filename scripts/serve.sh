@@ -11,7 +11,11 @@ WORKER=$!
 # The audit sealer links audit entries that the writers' own after-commit attempts left.
 $PY manage.py audit_seal --loop 2 &
 SEALER=$!
-trap 'kill $WORKER $SEALER 2>/dev/null || true; wait $WORKER $SEALER 2>/dev/null || true' EXIT INT TERM
+# The SLA sweeper warns requests at 80 % of their time, escalates overdue ones once, and flags
+# whistle summonses that missed their report deadline.
+$PY manage.py sla_sweep --loop 60 &
+SWEEPER=$!
+trap 'kill $WORKER $SEALER $SWEEPER 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER 2>/dev/null || true' EXIT INT TERM
 
 $PY manage.py demo_logins --url "http://$HOST:$PORT/"
 exec_args=(--bind "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 --access-logfile - --capture-output)

@@ -29,6 +29,29 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # security admin's alone (三员分立), business rules the district admin's.
     "core.policy.view": frozenset({R.DISTRICT_ADMIN, R.SECURITY_ADMIN, R.SYSTEM_ADMIN}),
     "core.password.edit": frozenset({R.SECURITY_ADMIN}),
+    # dispatch (接诉即办, 街乡吹哨、部门报到)
+    "dispatch.intake": frozenset({R.COMMUNITY_STAFF, R.STREET_HUB, R.GRID_WORKER, R.DISTRICT_ADMIN}),
+    "dispatch.dispatch": frozenset({R.STREET_HUB, R.DISTRICT_ADMIN}),
+    "dispatch.handle": frozenset({R.COMMUNITY_STAFF, R.DEPARTMENT_HANDLER, R.STREET_HUB}),
+    "dispatch.callback": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF, R.DISTRICT_ADMIN}),
+    # The work queues and request pages: whoever records, dispatches or handles requests.
+    "dispatch.work": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF, R.GRID_WORKER,
+                                R.DEPARTMENT_HANDLER}),
+    # Showing a request's contact phone in full (PIPL): logged with a reason, like orgs.person.reveal.
+    "dispatch.contact.reveal": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF, R.DEPARTMENT_HANDLER}),
+    "dispatch.supervise": frozenset({R.STREET_HUB, R.DISTRICT_ADMIN}),
+    "dispatch.catalogue.edit": frozenset({R.DISTRICT_ADMIN}),
+    # The catalogue, the routing rules that apply in one's area and the deadline calculator: every staff role.
+    "dispatch.catalogue.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF, R.GRID_WORKER,
+                                          R.DEPARTMENT_HANDLER}),
+    "dispatch.rates.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF, R.DEPARTMENT_HANDLER}),
+    # 每月一题 is chosen by the district.
+    "dispatch.theme.set": frozenset({R.DISTRICT_ADMIN}),
+    # 吹哨 (open, solve, rate) is the street's; 报到 is the summoned department's; the board,
+    # a whistle and the department evaluation are read by the street, the department and the district.
+    "dispatch.whistle": frozenset({R.STREET_HUB}),
+    "dispatch.whistle.report": frozenset({R.DEPARTMENT_HANDLER}),
+    "dispatch.whistle.view": frozenset({R.STREET_HUB, R.DEPARTMENT_HANDLER, R.DISTRICT_ADMIN}),
 }
 
 

@@ -42,6 +42,12 @@ class Category(models.Model):
     keywords = models.TextField(_("关键词"), blank=True, help_text=_("用空格或逗号分隔，用于分类建议的冷启动。"))
     pinyin_initials = models.CharField(_("拼音首字母"), max_length=64, blank=True, db_index=True)
     is_active = models.BooleanField(_("启用"), default=True)
+    # Who last set this item: the bundled catalogue (seed_catalogue keeps it up to date) or an
+    # administrator (seed_catalogue then leaves it as the administrator set it).
+    SOURCE_SEED = "seed"
+    SOURCE_ADMIN = "admin"
+    source = models.CharField(_("来源"), max_length=8, default=SOURCE_ADMIN,
+                              choices=[(SOURCE_SEED, _("内置目录")), (SOURCE_ADMIN, _("管理员维护"))])
 
     class Meta:
         verbose_name = _("诉求类别")
@@ -128,6 +134,9 @@ class ServiceRequest(models.Model):
     contact_due_at = models.DateTimeField(_("联系时限"), null=True, blank=True)
     resolve_due_at = models.DateTimeField(_("办结时限"), null=True, blank=True, db_index=True)
     deadline_provisional = models.BooleanField(_("时限暂定"), default=False)
+    # When the yellow light comes on (warn_ratio of the clock run), stored so that the SLA
+    # sweep finds due warnings with an index instead of computing it per open request.
+    warn_due_at = models.DateTimeField(_("预警时点"), null=True, blank=True, db_index=True)
     warned_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("超时上报时间"), null=True, blank=True)
     supervised = models.BooleanField(_("督办"), default=False)
@@ -164,6 +173,23 @@ class ServiceRequest(models.Model):
     @property
     def contact_phone_masked(self) -> str:
         return mask_phone(self.contact_phone)
+
+
+class NumberCounter(models.Model):
+    """Daily sequences for readable numbers (工单号, 哨号): one row per series and day,
+    advanced by an atomic upsert (numbering.py), so two intakes never draw the same number."""
+
+    series = models.CharField(_("序列"), max_length=16)
+    day = models.DateField(_("日期"))
+    value = models.PositiveIntegerField(_("当前序号"), default=0)
+
+    class Meta:
+        verbose_name = _("编号计数器")
+        verbose_name_plural = _("编号计数器")
+        constraints = [models.UniqueConstraint(fields=["series", "day"], name="number_counter_unique")]
+
+    def __str__(self):
+        return f"{self.series} {self.day} {self.value}"
 
 
 class Assignment(models.Model):
@@ -324,6 +350,9 @@ class Summons(models.Model):
     rating_note = models.CharField(_("评价说明"), max_length=300, blank=True)
     rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name=_("评价人"))
+    # Set once by the whistle sweep when the deadline passed without a report (the
+    # compare-and-set target that keeps two sweepers from flagging it twice).
+    overdue_at = models.DateTimeField(_("超时标记时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("报到")

@@ -1,0 +1,46 @@
+"""Readable, unique numbers: 工单号 = district code + yyMMdd + daily sequence.
+
+A request received in 东城区 (110101) on 2026-11-26 as the 42nd of that day is
+`11010126112600042` (17 characters; the sequence widens past 99 999 on its own,
+the column holds 20).  The sequence comes from a counter row per series and day
+(NumberCounter), advanced by one atomic upsert that returns the new value:
+
+    INSERT INTO counter (series, day, value) VALUES (%s, %s, 1)
+    ON CONFLICT (series, day) DO UPDATE SET value = counter.value + 1
+    RETURNING value
+
+The same statement runs on PostgreSQL (≥ 9.5) and SQLite (≥ 3.35).  The row stays
+locked until the calling transaction ends, so two concurrent intakes in the same
+district and day draw different values, and a rolled-back intake's value is
+simply skipped (numbers are unique, not gapless).  Because of that lock, callers
+draw the number as late as possible in their transaction (see services.request_intake).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.utils import timezone
+
+from .models import NumberCounter
+
+
+def next_value(series: str, day: dt.date) -> int:
+    """The next value of a daily series (1 for the first call of the day)."""
+    table = connection.ops.quote_name(NumberCounter._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (series, day, value) VALUES (%s, %s, 1) "
+        f"ON CONFLICT (series, day) DO UPDATE SET value = {table}.value + 1 "
+        "RETURNING value"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [series, connection.ops.adapt_datefield_value(day)])
+        return int(cursor.fetchone()[0])
+
+
+def request_number(district_code: str, received_at: dt.datetime) -> str:
+    """The next 工单号 of a district for the local day of `received_at`."""
+    day = timezone.localtime(received_at).date()
+    sequence = next_value(f"R{district_code}", day)
+    return f"{district_code}{day:%y%m%d}{sequence:05d}"

@@ -1,0 +1,52 @@
+"""Routing: which organisation a request goes to (category × area → organisation).
+
+The rule (DESIGN §3 "dispatch"): the most specific active rule wins — first the
+deepest category on the leaf's path (the leaf itself, then its second-level, then
+its top-level category), then, among rules of that category, the longest area code
+on the area's path (grid, community, street, district, city).  A rule whose
+organisation has been deactivated is skipped.  No rule → None, and the street hub
+dispatches by hand.
+
+Routing acts for the system: the rules that apply to a community include the
+district's rules, which a community worker's own scope does not reach, so the rules
+are read unscoped here (they name only a category, an area and an organisation).
+"""
+
+from __future__ import annotations
+
+from zhouxin.orgs.models import Area, Organisation
+
+from .models import Category, RoutingRule
+
+
+def category_path_codes(code: str) -> list[str]:
+    """"040101" → ["04", "0401", "040101"]."""
+    return [code[:n] for n in range(2, len(code) + 1, 2)]
+
+
+def area_path_codes(code: str) -> list[str]:
+    """Area codes on the path from the city down: 110101001001 → 1101, 110101, 110101001, 110101001001."""
+    lengths = (2, 4, 6, 9, 12, 15)
+    return [code[:n] for n in lengths if n <= len(code)]
+
+
+def rule_for(*, category: Category | None, area: Area | None) -> RoutingRule | None:
+    """The rule that decides where a request of `category` in `area` goes, or None (one query)."""
+    if category is None or area is None:
+        return None
+    rules = list(
+        RoutingRule.objects.unscoped()
+        .filter(is_active=True, organisation__is_active=True,
+                category__code__in=category_path_codes(category.code),
+                area__code__in=area_path_codes(area.code))
+        .select_related("organisation", "category", "area")
+    )
+    if not rules:
+        return None
+    return max(rules, key=lambda r: (len(r.category.code), len(r.area.code)))
+
+
+def route_for(*, category: Category | None, area: Area | None) -> Organisation | None:
+    """The organisation the most specific active rule names, or None (the street hub decides)."""
+    rule = rule_for(category=category, area=area)
+    return rule.organisation if rule is not None else None

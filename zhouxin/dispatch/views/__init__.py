@@ -1,0 +1,1 @@
+"""Dispatch views, one module per part: work, catalogue, whistles, rates."""
