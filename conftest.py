@@ -22,6 +22,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _isolated_classifier(settings, tmp_path_factory):
+    """Category models live under VAR_DIR/models: tests never read or write the developer's
+    var/ (or another test run's), and every test starts with cold caches, since a rolled-back
+    catalogue must not be remembered by the next test."""
+    from zhouxin.dispatch import classify
+
+    settings.VAR_DIR = tmp_path_factory.mktemp("var")
+    classify.reset_cache()
+    yield
+    classify.reset_cache()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     """The working-day calendar caches years in-process; a test's rolled-back calendar
     edits must not leak into the next test."""
