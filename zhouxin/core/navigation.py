@@ -22,6 +22,8 @@ class NavItem:
     # Other views that belong to this entry (marked as the current section), as view
     # names or "namespace:prefix*" patterns.
     section: tuple[str, ...] = ()
+    # The menu this entry is grouped under in the top bar (None: a top-level entry).
+    group: str | None = None
 
     def is_current(self, view_name: str | None) -> bool:
         if not view_name:
@@ -31,27 +33,31 @@ class NavItem:
         return any(view_name.startswith(p[:-1]) if p.endswith("*") else view_name == p for p in self.section)
 
 
+DISPATCH = _("接诉即办")
+ORGS = _("区域与组织")
+SYSTEM = _("系统管理")
+
 NAV: list[NavItem] = [
     NavItem(_("工作台"), "core:home", None),
-    NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
-            ("orgs:area_*", "orgs:search", "orgs:org_*")),
-    NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",)),
-    NavItem(_("数据导入"), "orgs:import", "orgs.import"),
     NavItem(_("工单"), "dispatch:queue", "dispatch.work",
-            ("dispatch:request_*", "dispatch:bulk", "dispatch:attachment")),
-    NavItem(_("受理登记"), "dispatch:intake", "dispatch.intake", ("dispatch:intake_*",)),
+            ("dispatch:request_*", "dispatch:bulk", "dispatch:attachment"), DISPATCH),
+    NavItem(_("受理登记"), "dispatch:intake", "dispatch.intake", ("dispatch:intake_*",), DISPATCH),
     NavItem(_("吹哨报到"), "dispatch:whistle_board", "dispatch.whistle.view",
-            ("dispatch:whistle_*", "dispatch:summons_*", "dispatch:department_scores")),
+            ("dispatch:whistle_*", "dispatch:summons_*", "dispatch:department_scores"), DISPATCH),
     NavItem(_("三率考核"), "dispatch:rankings", "dispatch.rates.view",
-            ("dispatch:trends", "dispatch:themes", "dispatch:theme_set")),
+            ("dispatch:trends", "dispatch:themes", "dispatch:theme_set"), DISPATCH),
     NavItem(_("分类与派单规则"), "dispatch:catalogue", "dispatch.catalogue.view",
-            ("dispatch:category_*", "dispatch:routing_*")),
-    NavItem(_("时限计算"), "dispatch:deadline_calculator", "dispatch.catalogue.view"),
-    NavItem(_("节假日日历"), "core:calendar", "core.calendar.edit"),
-    NavItem(_("政策规则"), "core:policy_list", "core.policy.view"),
-    NavItem(_("审计日志"), "core:audit_list", "core.audit.view"),
-    NavItem(_("账号与授权"), "core:user_list", "core.user.manage", ("core:user_*", "core:grant_*")),
-    NavItem(_("登录锁定"), "core:lockout_list", "core.security.manage", ("core:lockout_*",)),
+            ("dispatch:category_*", "dispatch:routing_*"), DISPATCH),
+    NavItem(_("时限计算"), "dispatch:deadline_calculator", "dispatch.catalogue.view", (), DISPATCH),
+    NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
+            ("orgs:area_*", "orgs:search", "orgs:org_*"), ORGS),
+    NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",), ORGS),
+    NavItem(_("数据导入"), "orgs:import", "orgs.import", ("orgs:import_*", "orgs:export_*"), ORGS),
+    NavItem(_("节假日日历"), "core:calendar", "core.calendar.edit", ("core:calendar_*",), SYSTEM),
+    NavItem(_("政策规则"), "core:policy_list", "core.policy.view", ("core:policy_*",), SYSTEM),
+    NavItem(_("审计日志"), "core:audit_list", "core.audit.view", ("core:audit_*",), SYSTEM),
+    NavItem(_("账号与授权"), "core:user_list", "core.user.manage", ("core:user_*", "core:grant_*"), SYSTEM),
+    NavItem(_("登录锁定"), "core:lockout_list", "core.security.manage", ("core:lockout_*",), SYSTEM),
 ]
 
 
@@ -68,8 +74,27 @@ def navigation_for(user, current: str | None = None) -> list[dict]:
                 logger.warning("navigation entry %s has no URL", item.url_name)
                 continue
             items.append({"label": item.label, "url": url, "url_name": item.url_name,
-                          "active": item.is_current(current)})
+                          "active": item.is_current(current), "group": item.group})
     return items
+
+
+def navigation_menu(items: list[dict]) -> list[dict]:
+    """The top bar: entries of one group become a dropdown menu (in the order of their first
+    entry); a group with a single visible entry stays a plain link, so nobody opens a menu
+    to find one item."""
+    menu: list[dict] = []
+    groups: dict[str, dict] = {}
+    for item in items:
+        group = item["group"]
+        if group is None:
+            menu.append(item)
+            continue
+        if group not in groups:
+            groups[group] = {"label": group, "children": [], "active": False}
+            menu.append(groups[group])
+        groups[group]["children"].append(item)
+        groups[group]["active"] = groups[group]["active"] or item["active"]
+    return [entry["children"][0] if "children" in entry and len(entry["children"]) == 1 else entry for entry in menu]
 
 
 def role_labels(user) -> list[str]:
