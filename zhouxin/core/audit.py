@@ -163,6 +163,35 @@ def snapshot(obj, fields: list[str]) -> dict[str, Any]:
 
 # --- Writing ------------------------------------------------------------------
 
+def _entry(*, actor, at: datetime | None, ctx, action: str, obj=None, object_type: str = "",
+           object_id: str | int = "", object_repr: str = "", before: dict | None = None, after: dict | None = None,
+           result: str = AuditResult.OK, hashed: bool = True) -> AuditEntry:
+    """An unsaved entry with its content hash (unless hashed=False): what record() and
+    record_many() insert."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id if object_id not in ("", None) else obj.pk
+        object_repr = object_repr or str(obj)
+    actor_id = getattr(actor, "pk", None) if actor is not None else None
+    entry = AuditEntry(
+        at=at,
+        actor_id=actor_id,
+        actor_label=_clean_text(str(getattr(actor, "username", "")) if actor is not None else "system", 150),
+        action=_clean_text(action, 80),
+        object_type=_clean_text(object_type, 80),
+        object_id=_clean_text(str(object_id if object_id is not None else ""), 64),
+        object_repr=_clean_text(str(object_repr), 200),
+        before=_canonical(before) if before is not None else None,
+        after=_canonical(after) if after is not None else None,
+        ip=_ip(ctx.ip),
+        request_id=_clean_text(ctx.request_id or "", 64),
+        result=result,
+    )
+    if hashed:
+        entry.content_hash = content_hash(entry)
+    return entry
+
+
 def record(
     *,
     actor,
@@ -176,30 +205,80 @@ def record(
     result: str = AuditResult.OK,
 ) -> AuditEntry:
     """Append an audit entry in the caller's transaction; it is sealed after commit."""
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id if object_id not in ("", None) else obj.pk
-        object_repr = object_repr or str(obj)
-    ctx = context.current()
-    actor_id = getattr(actor, "pk", None) if actor is not None else None
-    entry = AuditEntry(
-        at=timezone.now(),
-        actor_id=actor_id,
-        actor_label=_clean_text(str(getattr(actor, "username", "")) if actor is not None else "system", 150),
-        action=_clean_text(action, 80),
-        object_type=_clean_text(object_type, 80),
-        object_id=_clean_text(str(object_id if object_id is not None else ""), 64),
-        object_repr=_clean_text(str(object_repr), 200),
-        before=_canonical(before) if before is not None else None,
-        after=_canonical(after) if after is not None else None,
-        ip=_ip(ctx.ip),
-        request_id=_clean_text(ctx.request_id or "", 64),
-        result=result,
-    )
-    entry.content_hash = content_hash(entry)
+    entry = _entry(actor=actor, at=timezone.now(), ctx=context.current(), action=action, obj=obj,
+                   object_type=object_type, object_id=object_id, object_repr=object_repr, before=before,
+                   after=after, result=result)
     entry.save(force_insert=True)
     _schedule_seal(entry)
     return entry
+
+
+RECORD_MANY_BATCH = 1000
+
+
+@dataclass
+class PreparedEntries:
+    """Entries built by prepare_entries(): everything but their time, object ids and hashes."""
+
+    actor: Any
+    entries: list[AuditEntry]
+    objects: list[Any]  # each entry's `obj` (or None); its id is read when the entry is recorded
+    ids_given: list[bool]  # an explicit object_id was passed: keep it
+
+
+def prepare_entries(*, actor, entries: list[dict[str, Any]]) -> PreparedEntries:
+    """The per-entry work of record_many() (cleaning, canonical before/after), done ahead.
+
+    For bulk services that build their rows before opening the write transaction: the
+    objects may still be unsaved here; record_many() takes their ids, stamps the time
+    and computes each content hash when it writes.  An `after` or `before` may still be
+    completed in between (e.g. a foreign key id known only once its target is written)
+    with JSON-native values (numbers, plain strings)."""
+    ctx = context.current()
+    built, objects, ids_given = [], [], []
+    for item in entries:
+        built.append(_entry(actor=actor, at=None, ctx=ctx, hashed=False, **item))
+        objects.append(item.get("obj"))
+        ids_given.append(item.get("object_id") not in ("", None))
+    return PreparedEntries(actor=actor, entries=built, objects=objects, ids_given=ids_given)
+
+
+def record_many(*, actor, entries: list[dict[str, Any]] | PreparedEntries) -> list[AuditEntry]:
+    """Append one audit entry per item of `entries`, in bulk INSERTs, in the caller's transaction.
+
+    Each item holds record()'s keyword arguments other than the actor (action, obj,
+    object_type, object_id, object_repr, before, after, result), or `entries` is what
+    prepare_entries() returned for them.  Every entry is what record() would write
+    (same fields, same content hash), stamped with one time for the whole call, in the
+    order given: one INSERT per RECORD_MANY_BATCH entries instead of one per entry.
+    Sealed after commit like record(): one attempt from the lowest id written, the rest
+    by the sealer loop.
+    """
+    prepared = entries if isinstance(entries, PreparedEntries) else prepare_entries(actor=actor, entries=entries)
+    if prepared.actor is not actor:
+        raise ValueError("record_many: the entries were prepared for another actor")
+    if not prepared.entries:
+        return []
+    if not connection.in_atomic_block:
+        # Without a transaction a failure half-way would leave some entries written, some not.
+        with transaction.atomic():
+            return record_many(actor=actor, entries=prepared)
+    at = timezone.now()
+    built = prepared.entries
+    for entry, obj, id_given in zip(built, prepared.objects, prepared.ids_given, strict=True):
+        if entry.pk is not None:
+            raise ValueError("record_many: these entries were recorded already")
+        entry.at = at
+        if obj is not None and not id_given:
+            entry.object_id = _clean_text(str(obj.pk if obj.pk is not None else ""), 64)
+        entry.content_hash = content_hash(entry)
+    AuditEntry.objects.bulk_create(built, batch_size=RECORD_MANY_BATCH)
+    first = built[0]
+    if first.pk is None:  # a database that cannot return ids from a bulk INSERT (SQLite < 3.35)
+        first.pk = (AuditEntry.objects.filter(at=at, action=first.action, content_hash=first.content_hash)
+                    .order_by("id").values_list("id", flat=True).first())
+    _schedule_seal(first)
+    return built
 
 
 _attempts = threading.Lock()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from zhouxin.core import audit
 
@@ -60,7 +61,7 @@ class RowError:
 
     def __str__(self):
         if self.line is None:
-            return f"{self.file}：{self.message}"
+            return _("%(file)s：%(message)s") % {"file": self.file, "message": self.message}
         return _("%(file)s 第 %(line)d 行：%(message)s") % {"file": self.file, "line": self.line,
                                                          "message": self.message}
 
@@ -127,7 +128,7 @@ def _read_rows(directory: Path, spec: FileSpec, errors: list[RowError]):
             missing = [c for c in needed if c not in header]
             if missing:
                 errors.append(RowError(spec.filename, 1, _("缺少列：%(cols)s（应有 %(need)s）。") % {
-                    "cols": "、".join(missing), "need": ",".join(needed)}))
+                    "cols": pgettext("列表分隔", "、").join(missing), "need": ",".join(needed)}))
                 return
             for row in reader:
                 # The physical line the row ends on (blank lines are counted, as an editor shows them).

@@ -23,6 +23,7 @@ from django.urls import reverse
 from zhouxin.dispatch import classify
 from zhouxin.dispatch.choices import Status
 from zhouxin.dispatch.models import ServiceRequest
+from zhouxin.testing.browser import open_from_menu
 from zhouxin.testing.personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -81,7 +82,7 @@ def test_hotline_request_from_intake_to_supervision_shows_in_the_rankings(
 
     # 1. The street hub's hotline clerk records a 12345 call.
     sign_in(hub, live_server, personas, "street_hub")
-    hub.get_by_role("navigation", name="主导航").get_by_role("link", name="受理登记").click()
+    open_from_menu(hub, "接诉即办", "受理登记")
     expect(hub).to_have_url(url + reverse("dispatch:intake"))
     expect(hub.get_by_label("12345 热线")).to_be_checked()  # the street's clerks take hotline calls
     hub.get_by_label("投诉").check()
@@ -114,7 +115,7 @@ def test_hotline_request_from_intake_to_supervision_shows_in_the_rankings(
 
     # 3. The community signs for it, calls the requester and replies.
     sign_in(community, live_server, personas, "community_staff")
-    community.get_by_role("navigation", name="主导航").get_by_role("link", name="工单").click()
+    open_from_menu(community, "接诉即办", "工单")
     community.get_by_role("link", name="3号楼楼道堆放杂物").click()
     accept = community.locator('[data-zx-action="accept"]')
     accept.locator("summary").click()

@@ -22,6 +22,7 @@ from django.urls import reverse
 from zhouxin.core.choices import JobStatus
 from zhouxin.core.models import ImportJob
 from zhouxin.orgs.models import Organisation
+from zhouxin.testing.browser import open_from_menu
 from zhouxin.testing.personas import PASSWORD
 
 from .test_imports import DUOFU, JIXIANG, ORG_HEADERS, YINZHA, xlsx_bytes
@@ -106,7 +107,7 @@ def test_street_hub_signs_in_finds_a_community_and_a_bad_import_changes_nothing(
     expect(nav.get_by_text("李淑珍")).to_be_visible()
 
     # 3. The tree: the street is open at its first level; expanding a community loads its grids.
-    nav.get_by_role("link", name="区域与组织").click()
+    open_from_menu(page, "区域与组织", "区域与组织")
     expect(page).to_have_url(url + reverse("orgs:tree"))
     tree = page.locator(".zx-tree--root")
     expect(tree.get_by_role("link", name="多福巷社区", exact=True)).to_be_visible()
@@ -123,7 +124,7 @@ def test_street_hub_signs_in_finds_a_community_and_a_bad_import_changes_nothing(
     expect(results).not_to_contain_text("吉祥社区")
 
     # 5. Import organisations into the street: row 3 names 吉祥社区, which is another street's.
-    nav.get_by_role("link", name="数据导入").click()
+    open_from_menu(page, "区域与组织", "数据导入")
     expect(page).to_have_url(url + reverse("orgs:import"))
     before = Organisation.objects.unscoped().count()
     content = xlsx_bytes(ORG_HEADERS, [

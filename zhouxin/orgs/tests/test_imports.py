@@ -254,6 +254,45 @@ def test_progress_is_committed_while_rows_are_validated(personas, monkeypatch):
     assert org_count() == before + 5
 
 
+def test_an_id_number_registered_by_someone_else_meanwhile_is_reported_on_its_row(personas, monkeypatch):
+    """Rows are checked first, written later: what another clerk registered in between is
+    refused at the write with that row's number and column, and nothing is imported."""
+    from zhouxin.orgs import services
+
+    taken = id_number("11010119900505004")
+    rows = [["甲", DUOFU, "", id_number("11010119900505001"), "", "否", ""],
+            ["乙", YINZHA, "", taken, "", "否", ""]]
+    job = submit(personas, "street_hub", "people", xlsx_bytes(PERSON_HEADERS, rows))
+    real = imports.people_create_many
+
+    def someone_else_first(*, actor, rows):
+        services.person_create(actor=personas.district_admin, name="丙", home_area=personas.areas["community_a"],
+                               id_number=taken)
+        return real(actor=actor, rows=rows)
+
+    monkeypatch.setattr(imports, "people_create_many", someone_else_first)
+    before = person_count()
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.created_count == 0
+    assert job.errors == [{"row": 3, "column": "身份证号", "message": "该身份证号已登记。"}]
+    assert person_count() == before  # 丙 was written in the import's transaction, so rolled back with it
+    assert not AuditEntry.objects.filter(action="orgs.person.created").exists()
+
+
+def test_every_imported_row_has_its_own_masked_audit_entry(personas):
+    numbers = [id_number(f"11010119920202{n:03d}") for n in range(3)]
+    rows = [[f"测试{n}", DUOFU, f"1370000000{n}", numbers[n], "", "否", ""] for n in range(3)]
+    job = submit(personas, "street_hub", "people", xlsx_bytes(PERSON_HEADERS, rows))
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    entries = AuditEntry.objects.filter(action="orgs.person.created", actor=personas.street_hub).order_by("id")
+    assert [e.object_repr for e in entries] == ["测试0", "测试1", "测试2"]
+    assert [e.after["phone"] for e in entries] == ["137****0000", "137****0001", "137****0002"]
+    assert all(n not in str(e.after) for e in entries for n in numbers)
+
+
 def test_a_job_runs_once(personas):
     job = submit(personas, "street_hub", "organisations",
                  xlsx_bytes(ORG_HEADERS, [["多福巷社区第六党支部", "党支部", DUOFU, "", "", "", "", "", ""]]))

@@ -345,3 +345,60 @@ def test_reveal_outside_the_scope_is_not_found(personas, client_for):
 def test_reveal_needs_post(personas, client_for):
     response = client_for("community_staff").get(reveal_url(personas.people["resident_a"]))
     assert response.status_code == 405
+
+
+# --- export links on the lists ----------------------------------------------------------
+
+def export_link(page: str, name: str) -> str | None:
+    import html
+
+    found = re.search(rf'<a [^>]*href="({re.escape(reverse(name))}[^"]*)"[^>]*>导出 Excel</a>', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def xlsx_names(response) -> list[str]:
+    import io
+
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200, response.status_code
+    ws = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    return [row[0] for row in ws.iter_rows(min_row=2, values_only=True)]
+
+
+@pytest.mark.django_db
+def test_org_list_export_link_carries_the_filters_and_exports_what_the_list_shows(personas, client_for):
+    _more_orgs(personas)
+    client = client_for("district_admin")
+    sector = personas.orgs["unit"].sector_id
+    page = text(client.get(reverse("orgs:org_list"), {"q": "医院", "area": "110101001", "kind": OrgKind.BRANCH,
+                                                      "sector": sector, "per_page": 10, "page": 1}))
+    link = export_link(page, "orgs:export_organisations")
+    assert link == (reverse("orgs:export_organisations")
+                    + f"?q=%E5%8C%BB%E9%99%A2&area=110101001&kind=branch&sector={sector}")
+    assert xlsx_names(client.get(link)) == ["东城区第一人民医院党支部"]
+    unfiltered = export_link(text(client.get(reverse("orgs:org_list"))), "orgs:export_organisations")
+    assert unfiltered == reverse("orgs:export_organisations")
+
+
+@pytest.mark.django_db
+def test_person_list_export_link_carries_the_filters(client_for):
+    client = client_for("district_admin")
+    page = text(client.get(reverse("orgs:person_list"), {"q": "周", "area": "110101001001", "page": 1}))
+    link = export_link(page, "orgs:export_people")
+    assert link == reverse("orgs:export_people") + "?q=%E5%91%A8&area=110101001001"
+    assert xlsx_names(client.get(link)) == ["周海燕"]
+    # A filter the list refuses is not carried either.
+    bad = text(client.get(reverse("orgs:person_list"), {"q": "周", "area": "abc"}))
+    assert export_link(bad, "orgs:export_people") == reverse("orgs:export_people") + "?q=%E5%91%A8"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("list_name", "export_name"), [("orgs:org_list", "orgs:export_organisations"),
+                                                        ("orgs:person_list", "orgs:export_people")])
+def test_export_link_only_for_users_who_may_export(client_for, list_name, export_name):
+    # The grid worker may browse the lists (orgs.view) but not export them (orgs.export).
+    grid_page = client_for("grid_worker").get(reverse(list_name))
+    assert grid_page.status_code == 200 and "导出 Excel" not in text(grid_page)
+    assert export_link(text(client_for("community_staff").get(reverse(list_name))), export_name) == \
+        reverse(export_name)

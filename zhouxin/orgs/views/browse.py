@@ -11,6 +11,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -84,6 +86,15 @@ class RevealForm(forms.Form):
                                               "required": _("只能查看手机号或身份证号。")})
     reason = forms.CharField(label=_("查看原因"), required=False, max_length=200,
                              error_messages={"max_length": _("查看原因不能超过 200 个字。")})
+
+
+def _export_url(user, name: str, area: Area | None, filters: dict) -> str | None:
+    """The list's xlsx export (orgs.views.transfer) with the filters the list applies, for
+    users who may export there; the export views take the same filter names."""
+    if not can(user, "orgs.export", area.code if area is not None else None):
+        return None
+    query = urlencode({key: value for key, value in filters.items() if value not in ("", None)})
+    return reverse(name) + (f"?{query}" if query else "")
 
 
 def _filter_area(form) -> Area | None:
@@ -168,6 +179,9 @@ def org_list(request):
         "kinds": OrgKind.choices, "sectors": list(Sector.objects.all()),
         "selected_kind": data.get("kind", ""), "selected_sector": sector.pk if sector else None,
         "q": data.get("q", ""),
+        "export_url": _export_url(request.user, "orgs:export_organisations", area, {
+            "q": data.get("q", ""), "area": area.code if area else "", "kind": data.get("kind", ""),
+            "sector": sector.pk if sector else ""}),
     })
 
 
@@ -204,6 +218,8 @@ def person_list(request):
     return render(request, "orgs/person_list.html", {
         "form": form, "valid": valid, "page": page, "page_range": page_range, "filter_area": area,
         "area_options": _area_filter_options(request.user, area), "q": data.get("q", ""),
+        "export_url": _export_url(request.user, "orgs:export_people", area, {
+            "q": data.get("q", ""), "area": area.code if area else ""}),
     })
 
 

@@ -7,6 +7,7 @@ settings.DEMO_ENABLED (never in production).
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from zhouxin.orgs.demo import DEFAULT_SEED, DemoUnavailable, load_demo
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         labels = {"areas": _("区域"), "grids": _("网格"), "sectors": _("行业"), "organisations": _("组织"),
                   "people": _("人员"), "logins": _("账号"), "grants": _("授权"), "totp_devices": _("动态口令设备")}
-        created = "，".join(f"{labels.get(kind, kind)} {n}" for kind, n in report.created.items()) or _("无")
+        created = pgettext("列表分隔", "，").join(f"{labels.get(kind, kind)} {n}" for kind, n in report.created.items()) or _("无")
         totals = report.totals
         self.stdout.write(_(
             "演示数据（种子 %(seed)d）：%(streets)d 个街道、%(communities)d 个社区、%(grids)d 个网格、"
