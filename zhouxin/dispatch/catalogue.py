@@ -73,6 +73,16 @@ def _authorize(actor, area_code: str | None = None) -> None:
     ensure_can(actor, EDIT_PERMISSION, area_code)
 
 
+def _suggestions_see_it_on_commit() -> None:
+    """Category suggestions read the catalogue from a per-process cache (classify.catalogue):
+    once the edit commits, drop it so this process suggests from the new catalogue at once
+    (other processes within classify.CATALOGUE_TTL_SECONDS).  Bulk updates send no model
+    signal, and a signal fires before commit, so every edit says it here."""
+    from . import classify  # loaded lazily: it brings jieba and numpy
+
+    transaction.on_commit(classify.invalidate_catalogue)
+
+
 def _raise(errors: dict) -> None:
     if errors:
         raise ValidationError(errors)
@@ -175,6 +185,7 @@ def category_create(*, actor, code: str, name: str, parent: Category | None = No
         source=Category.SOURCE_SEED if actor is None else Category.SOURCE_ADMIN, **cleaned)
     audit.record(actor=actor, action="dispatch.category.created", obj=category,
                  after=audit.snapshot(category, CATEGORY_AUDIT_FIELDS))
+    _suggestions_see_it_on_commit()
     return category
 
 
@@ -211,6 +222,7 @@ def category_update(*, actor, category: Category, name=UNSET, sla_class=UNSET, d
     category.save(update_fields=update_fields)
     audit.record(actor=actor, action="dispatch.category.updated", obj=category, before=before,
                  after=audit.snapshot(category, [*changed, "source"]))
+    _suggestions_see_it_on_commit()
     return category
 
 
@@ -234,6 +246,7 @@ def category_deactivate(*, actor, category: Category) -> int:
     category.is_active = False
     audit.record(actor=actor, action="dispatch.category.deactivated", obj=category,
                  before={"is_active": True}, after={"is_active": False, "codes": codes})
+    _suggestions_see_it_on_commit()
     return len(codes)
 
 
@@ -253,6 +266,7 @@ def category_activate(*, actor, category: Category) -> int:
     category.is_active = True
     audit.record(actor=actor, action="dispatch.category.activated", obj=category,
                  before={"is_active": False}, after={"is_active": True, "codes": codes})
+    _suggestions_see_it_on_commit()
     return len(codes)
 
 
@@ -489,6 +503,7 @@ def catalogue_seed(*, actor=None, rows: list[CatalogueRow] | None = None) -> Cat
             after={"created": result.created, "updated": changes, "reactivated": result.reactivated,
                    "deactivated": result.deactivated, "deleted": result.deleted},
         )
+        _suggestions_see_it_on_commit()
     return result
 
 

@@ -118,4 +118,6 @@ class EventAction(models.TextChoices):
     INVALIDATED = "invalidated", _("判定无效")
     WARNED = "warned", _("时限预警")
     ESCALATED = "escalated", _("超时上报")
+    # The sweep found the contact deadline passed with nobody having called (once per request).
+    CONTACT_OVERDUE = "contact_overdue", _("联系超时")
     WHISTLED = "whistled", _("吹哨")

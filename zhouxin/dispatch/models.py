@@ -132,6 +132,10 @@ class ServiceRequest(models.Model):
     callback_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     contact_due_at = models.DateTimeField(_("联系时限"), null=True, blank=True)
+    # Set once by the SLA sweep when the contact deadline passed with nobody having called
+    # (the compare-and-set target: the request then counts as due in the response rate,
+    # event "contact_overdue", whether or not it is ever contacted).
+    contact_overdue_at = models.DateTimeField(_("联系超时标记时间"), null=True, blank=True)
     resolve_due_at = models.DateTimeField(_("办结时限"), null=True, blank=True, db_index=True)
     deadline_provisional = models.BooleanField(_("时限暂定"), default=False)
     # When the yellow light comes on (warn_ratio of the clock run), stored so that the SLA
@@ -161,6 +165,9 @@ class ServiceRequest(models.Model):
             models.Index(fields=["street", "received_at"], name="request_street_received"),
             models.Index(fields=["lead_org", "status"], name="request_lead_status"),
             models.Index(fields=["category", "area", "received_at"], name="request_duplicate_probe"),
+            # The sweep's probe for requests past their contact deadline nobody has called yet.
+            models.Index(fields=["contact_due_at"], name="request_contact_overdue_probe",
+                         condition=Q(contacted_at__isnull=True, contact_overdue_at__isnull=True)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], condition=Q(idempotency_key__isnull=False),

@@ -17,8 +17,18 @@ counts a month's requests.  Each event moves
   * CategoryRollup (month, street, top-level category): volume by category.
 
 Which counters each action moves is the table COUNTERS below, the one place it is
-defined.  Two rules need the request's earlier events (its "state"), and both are
+defined.  Three rules need the request's earlier events (its "state"), and all are
 computed by folding those events again, so live and replayed results agree:
+  * Response rate = first contact within the deadline / requests due (DESIGN).  A
+    request becomes due either when it is first contacted (``contacted``, in time or
+    not) or when the SLA sweep finds its contact deadline passed with nobody having
+    called (``contact_overdue``, written once per request), whichever comes first: a
+    request that is never contacted counts as due and not in time, so ignoring a
+    request cannot flatter a handler.  A ``contacted`` event of a request whose
+    ``contact_overdue`` event already counted it on a row adds nothing more to that
+    row (neither due nor in time: the deadline had passed).  Rows are counted per
+    subject: when the lead changed between the two events (or there was none when the
+    sweep ran), the organisation that finally calls gets its own late response.
   * Invalidation (无效/恶意诉求) takes the request out of every rate: the event
     adds 1 to ``invalid`` and subtracts the rate counters (response_due,
     responded_in_time, callbacks, resolved, partly, evaluated, satisfied, basic)
@@ -125,8 +135,10 @@ COUNTERS: dict[str, Move] = {
     # 退单, by the lead or a co-handler for its part: the returning organisation (the
     # event's organisation) and the area.
     EventAction.RETURNED: Move(area=("returned",), org=("returned",)),
-    # Response rate = responded_in_time / response_due.
+    # Response rate = responded_in_time / response_due: due at first contact, or when the
+    # sweep finds the contact deadline passed uncontacted (then the contact adds nothing more).
     EventAction.CONTACTED: Move(area=_contacted, org=_contacted),
+    EventAction.CONTACT_OVERDUE: Move(area=("response_due",), org=("response_due",)),
     # Resolution and satisfaction rates.
     EventAction.CALLBACK: Move(area=_callback, org=_callback),
     EventAction.CLOSED: Move(area=("closed",), org=("closed",)),
@@ -139,7 +151,10 @@ COUNTERS: dict[str, Move] = {
     EventAction.INVALIDATED: Move(area=("invalid",), org=("invalid",)),
 }
 # Actions whose fold needs the request's earlier events.
-STATEFUL_ACTIONS = frozenset({EventAction.CONTACTED, EventAction.CALLBACK, EventAction.INVALIDATED})
+STATEFUL_ACTIONS = frozenset({EventAction.CONTACTED, EventAction.CONTACT_OVERDUE, EventAction.CALLBACK,
+                              EventAction.INVALIDATED})
+# The counters of a first contact that a "contact_overdue" event already settled on a row.
+CONTACT_FIELDS = frozenset({"response_due", "responded_in_time"})
 
 
 # --- The fold -----------------------------------------------------------------------
@@ -156,11 +171,13 @@ class RequestFacts:
 
 @dataclass
 class RequestState:
-    """What the request's earlier events left behind: is it invalid, and which rate
-    counters did it add to which row (so that invalidation can take them back)."""
+    """What the request's earlier events left behind: is it invalid, which rate counters
+    did it add to which row (so that invalidation can take them back), and on which rows
+    a "contact_overdue" event already counted it as due (so that its contact does not)."""
 
     invalid: bool = False
     rated: dict[tuple, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    contact_settled: set[tuple] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -208,7 +225,12 @@ def fold(event: EventRow, facts: RequestFacts, state: RequestState, *, received_
                 state.rated.clear()
         else:
             for kind, key in subjects:
-                for name in move.fields(kind, event.data):
+                fields = move.fields(kind, event.data)
+                if event.action == EventAction.CONTACT_OVERDUE:
+                    state.contact_settled.add(key)
+                elif event.action == EventAction.CONTACTED and key in state.contact_settled:
+                    fields = tuple(name for name in fields if name not in CONTACT_FIELDS)
+                for name in fields:
                     if name in RATE_FIELDS:
                         if state.invalid:
                             continue

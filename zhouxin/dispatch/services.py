@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
@@ -582,10 +583,64 @@ def request_release(*, actor, request: ServiceRequest, note: str = "") -> Servic
     return request
 
 
+# Category suggestions learn from confirmed categories: retrain at most this often.
+RETRAIN_INTERVAL = dt.timedelta(hours=1)
+_RETRAIN_GATE = "zhouxin:dispatch:classifier-retrain-not-before"
+_RETRAIN_LOCK = 0x7A78_6366  # PostgreSQL advisory lock of the retraining check ("zxcf")
+
+
+def schedule_classifier_retraining() -> bool:
+    """Enqueue the task `retrain_classifier` (tasks_classifier.py) unless one was enqueued less
+    than RETRAIN_INTERVAL ago, by this or any other process; True when it enqueued one.
+
+    The task table (database task backend) is the record of the last enqueue; the check and
+    the enqueue run in one transaction under a lock (SQLite: the IMMEDIATE write lock;
+    PostgreSQL: an advisory lock), so two processes cannot both enqueue.  A per-process cache
+    entry remembers until when there is nothing to do, so categorising costs no query then.
+    """
+    now = timezone.now()  # the task table's clock (enqueued_at), not the services' _now()
+    not_before = cache.get(_RETRAIN_GATE)
+    if not_before is not None and now < not_before:
+        return False
+    from .tasks_classifier import retrain_classifier
+
+    backend = retrain_classifier.get_backend()
+    enqueued = False
+    with transaction.atomic():
+        last = None
+        if type(backend).__module__.startswith("django_tasks_db"):
+            from django_tasks_db.models import DBTaskResult
+
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_RETRAIN_LOCK])
+            last = (DBTaskResult.objects.filter(task_path=retrain_classifier.module_path,
+                                                enqueued_at__gt=now - RETRAIN_INTERVAL)
+                    .order_by("-enqueued_at").values_list("enqueued_at", flat=True).first())
+        if last is None:
+            retrain_classifier.enqueue()
+            last, enqueued = now, True
+    not_before = last + RETRAIN_INTERVAL
+    cache.set(_RETRAIN_GATE, not_before, timeout=max(1, int((not_before - now).total_seconds())))
+    return enqueued
+
+
+def _retrain_after_commit() -> None:
+    """Runs after the categorising transaction committed: a failure to enqueue is logged,
+    never shown to the dispatcher whose change is already saved."""
+    try:
+        schedule_classifier_retraining()
+    except Exception:
+        logger.exception("could not schedule the classifier's retraining")
+
+
 @transaction.atomic
 def request_categorise(*, actor, request: ServiceRequest, category: Category) -> ServiceRequest:
     """The dispatcher confirms (or corrects) the category before dispatch; the deadlines are
-    recomputed from the intake time with the category's SLA class (the earlier rule applies)."""
+    recomputed from the intake time with the category's SLA class (the earlier rule applies).
+
+    A confirmed category is a training example for the suggestions: after commit the task
+    `retrain_classifier` is enqueued, at most once per hour (schedule_classifier_retraining)."""
     _authorize(actor, "dispatch.dispatch", request.area.code)
     if not isinstance(category, Category) or not _leaf(category):
         raise ValidationError({"category": [_("请选择启用中的第三级（最细一级）诉求类别。")]})
@@ -602,6 +657,7 @@ def request_categorise(*, actor, request: ServiceRequest, category: Category) ->
     _event(request, actor=actor, action=EventAction.CATEGORISED, from_status=from_status, to_status=from_status,
            data={"from": old, "to": category.pk})
     _audit(actor, "categorised", request, before={"category": old}, after={"category": category.pk})
+    transaction.on_commit(_retrain_after_commit)
     return request
 
 
@@ -814,7 +870,9 @@ def extension_decide(*, actor, extension: Extension, approve: bool, note: str = 
 @transaction.atomic
 def request_contact(*, actor, request: ServiceRequest, note: str = "") -> ServiceRequest:
     """First contact with the requester (首次联系), which the response rate measures against
-    the contact deadline."""
+    the contact deadline.  Not in time when the deadline has passed, or when the SLA sweep
+    already marked the request overdue for contact (it was then counted as due; see
+    rollups: the contact adds nothing more to those rows)."""
     assignment = _lead_assignment(actor, request, None, "contact")
     note = _text(note, field="note", label=_("联系情况"), max_length=NOTE_MAX, required=False, errors={},
                  multiline=True)
@@ -822,7 +880,12 @@ def request_contact(*, actor, request: ServiceRequest, note: str = "") -> Servic
     from_status = _claim(request, "contact", extra=Q(contacted_at__isnull=True),
                          refuse_extra=_("已记录过首次联系，不能重复记录。"),
                          status=Status.CONTACTED, contacted_at=now)
-    in_time = request.contact_due_at is None or now <= request.contact_due_at
+    # Read after the claim: the row is ours now, so a sweep that marked it first is seen, and
+    # one that comes later finds contacted_at set and leaves it alone.
+    due_at, overdue_at = ServiceRequest.objects.unscoped().filter(pk=request.pk).values_list(
+        "contact_due_at", "contact_overdue_at").get()
+    request.contact_due_at, request.contact_overdue_at = due_at, overdue_at
+    in_time = overdue_at is None and (due_at is None or now <= due_at)
     _event(request, actor=actor, action=EventAction.CONTACTED, from_status=from_status, to_status=Status.CONTACTED,
            organisation_id=assignment.organisation_id, note=note, data={"in_time": in_time})
     _audit(actor, "contacted", request, before={"status": from_status},
@@ -1041,51 +1104,69 @@ def request_invalidate(*, actor, request: ServiceRequest, reason: str) -> Servic
 class SweepResult:
     warned: list[int] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)
+    contact_overdue: list[int] = field(default_factory=list)
 
 
-def _sweep_one(pk: int, *, now: dt.datetime, escalate: bool) -> bool:
-    """Warn or escalate one request, at most once: the UPDATE's WHERE says "not yet", so of two
-    sweepers exactly one changes the row and writes the event."""
+# What the sweep looks for, per kind: the "not yet" condition of its compare-and-set.
+def _sweep_due(kind: str, now: dt.datetime) -> Q:
+    if kind == "escalate":
+        return Q(escalated_at__isnull=True, resolve_due_at__lte=now)
+    if kind == "contact":
+        return Q(contacted_at__isnull=True, contact_overdue_at__isnull=True, contact_due_at__lte=now)
+    return Q(warned_at__isnull=True, warn_due_at__lte=now, resolve_due_at__gt=now)
+
+
+_SWEEP_MARK = {"escalate": "escalated_at", "contact": "contact_overdue_at", "warn": "warned_at"}
+
+
+def _sweep_one(pk: int, *, now: dt.datetime, kind: str) -> bool:
+    """Warn ("warn"), escalate ("escalate") or mark overdue for contact ("contact") one request,
+    at most once: the UPDATE's WHERE says "not yet", so of two sweepers exactly one changes the
+    row and writes the event."""
     with transaction.atomic():
-        rows = ServiceRequest.objects.unscoped().filter(pk=pk, status__in=list(OPEN_STATUSES))
-        if escalate:
-            changed = rows.filter(escalated_at__isnull=True, resolve_due_at__lte=now).update(
-                escalated_at=now, updated_at=now)
-        else:
-            changed = rows.filter(warned_at__isnull=True, warn_due_at__lte=now, resolve_due_at__gt=now).update(
-                warned_at=now, updated_at=now)
-        if changed != 1:
+        rows = ServiceRequest.objects.unscoped().filter(_sweep_due(kind, now), pk=pk,
+                                                        status__in=list(OPEN_STATUSES))
+        if rows.update(**{_SWEEP_MARK[kind]: now, "updated_at": now}) != 1:
             return False
         request = ServiceRequest.objects.unscoped().get(pk=pk)
-        action = EventAction.ESCALATED if escalate else EventAction.WARNED
+        if kind == "contact":
+            # The request is now due in the response rate and not in time (rollups).
+            _event(request, actor=None, action=EventAction.CONTACT_OVERDUE, from_status=request.status,
+                   to_status=request.status, organisation_id=request.lead_org_id, at=now,
+                   data={"contact_due_at": request.contact_due_at.isoformat()})
+            _audit(None, "contact_overdue", request,
+                   after={"contact_due_at": request.contact_due_at, "street": request.street_id})
+            return True
+        escalating = kind == "escalate"
+        action = EventAction.ESCALATED if escalating else EventAction.WARNED
         _event(request, actor=None, action=action, from_status=request.status, to_status=request.status,
                organisation_id=request.lead_org_id, at=now,
-               data={} if escalate else {"resolve_due_at": request.resolve_due_at.isoformat()})
-        _audit(None, "escalated" if escalate else "warned", request,
+               data={} if escalating else {"resolve_due_at": request.resolve_due_at.isoformat()})
+        _audit(None, "escalated" if escalating else "warned", request,
                after={"resolve_due_at": request.resolve_due_at, "street": request.street_id})
     return True
 
 
 def sla_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> SweepResult:
     """Yellow warning at `warn_ratio` of the time (once), escalation of overdue open requests to
-    the street hub (once, even with several sweepers running: compare-and-set per request).
-    Run by the task `sweep_sla` and by `manage.py sla_sweep [--loop SECONDS]`."""
+    the street hub (once), and open requests past their contact deadline that nobody has called
+    marked overdue for contact (once: they count as due and not in time in the response rate,
+    whether or not they are ever contacted) — each once even with several sweepers running
+    (compare-and-set per request).  Run by the task `sweep_sla` and by
+    `manage.py sla_sweep [--loop SECONDS]`."""
     now = now or _now()
     result = SweepResult()
     base = ServiceRequest.objects.unscoped().filter(status__in=list(OPEN_STATUSES))
-    for escalate in (True, False):
-        if escalate:
-            candidates = base.filter(escalated_at__isnull=True, resolve_due_at__lte=now).order_by("resolve_due_at")
-        else:
-            candidates = base.filter(warned_at__isnull=True, warn_due_at__lte=now, resolve_due_at__gt=now) \
-                .order_by("warn_due_at")
+    found = {"escalate": result.escalated, "contact": result.contact_overdue, "warn": result.warned}
+    for kind, marked in found.items():
+        candidates = base.filter(_sweep_due(kind, now))
         last_pk = 0
         while True:
             ids = list(candidates.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch])
             if not ids:
                 break
             for pk in ids:
-                if _sweep_one(pk, now=now, escalate=escalate):
-                    (result.escalated if escalate else result.warned).append(pk)
+                if _sweep_one(pk, now=now, kind=kind):
+                    marked.append(pk)
             last_pk = ids[-1]
     return result

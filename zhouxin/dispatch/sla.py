@@ -19,9 +19,13 @@ so a city changes them without a deploy):
   (never an error).  Calendar-time deadlines are never provisional.
 
 Lights (DESIGN: "yellow warning at 80 % of the time, red when due"): a running clock
-is green until `warn_ratio` of the time from receipt to the deadline has passed,
+is green until `warn_ratio` of the time from its start to the deadline has passed,
 yellow from then, red once the deadline has passed.  Both the contact clock (until
-the first contact) and the resolve clock (until the reply) run; the worse one shows.
+the first contact; it starts at receipt) and the resolve clock (until the reply) run;
+the worse one shows.  The resolve clock is the SLA sweep's clock: it starts at receipt
+or at the latest reopening (督办重办 restarts it from then), and its yellow moment is
+the stored `warn_due_at` the sweep warns at, so the light a page shows and the sweep's
+warning agree (`resolve_clock_start`).
 """
 
 from __future__ import annotations
@@ -180,8 +184,34 @@ def _light_for(ratio: float, warn_ratio: float) -> str:
 _SEVERITY = {SlaLight.GREEN: 0, SlaLight.YELLOW: 1, SlaLight.RED: 2}
 
 
+def resolve_clock_start(request, warn_ratio: float) -> dt.datetime | None:
+    """When the request's resolve clock started, as the sweep counts it: receipt, or the latest
+    reopening.  Read without a query from the stored yellow moment, which the services keep at
+    start + (resolve_due_at − start) × warn_ratio (intake, re-categorisation, reopening,
+    extension); a request without it (or a ratio that cannot be inverted) uses receipt."""
+    received, due, warn = request.received_at, request.resolve_due_at, getattr(request, "warn_due_at", None)
+    if warn is None or due is None or not 0 < warn_ratio < 1 or warn > due:
+        return received
+    start = due - (due - warn) / (1 - warn_ratio)
+    if received is not None and start < received:
+        return received
+    return start
+
+
+def _resolve_light(request, start: dt.datetime, due: dt.datetime, now: dt.datetime, warn_ratio: float) -> str:
+    """The resolve clock's light at the sweep's moments: yellow from the stored `warn_due_at`
+    (what the sweep warns at), red from `resolve_due_at` (what it escalates at)."""
+    warn = getattr(request, "warn_due_at", None)
+    if warn is None:
+        return _light_for(_ratio(start, due, now), warn_ratio)
+    if now >= due:
+        return SlaLight.RED
+    return SlaLight.YELLOW if now >= warn else SlaLight.GREEN
+
+
 def sla_progress(request, now: dt.datetime | None = None, *, warn_ratio: float | None = None) -> SlaProgress:
-    """Where a request stands on its clocks (see the module docstring).
+    """Where a request stands on its clocks (see the module docstring); the resolve clock runs
+    from `resolve_clock_start` and turns yellow at the sweep's `warn_due_at`.
 
     A request that is waiting for its callback or closed shows how its answer stood:
     red when it was replied after the resolve deadline, green otherwise.  Held,
@@ -195,11 +225,13 @@ def sla_progress(request, now: dt.datetime | None = None, *, warn_ratio: float |
         warn_ratio = float(_rule(request_city(request), day)["warn_ratio"])
     status = request.status
     resolve_due = request.resolve_due_at
+    start = resolve_clock_start(request, warn_ratio) if received is not None else None
     if status in OPEN_STATUSES and received is not None:
         candidates = []
         if resolve_due is not None:
-            ratio = _ratio(received, resolve_due, now)
-            candidates.append(SlaProgress(_light_for(ratio, warn_ratio), "resolve", resolve_due, ratio))
+            ratio = _ratio(start, resolve_due, now)
+            light = _resolve_light(request, start, resolve_due, now, warn_ratio)
+            candidates.append(SlaProgress(light, "resolve", resolve_due, ratio))
         if request.contacted_at is None and request.contact_due_at is not None:
             ratio = _ratio(received, request.contact_due_at, now)
             candidates.append(SlaProgress(_light_for(ratio, warn_ratio), "contact", request.contact_due_at, ratio))
@@ -210,7 +242,7 @@ def sla_progress(request, now: dt.datetime | None = None, *, warn_ratio: float |
     if status in (Status.REPLIED, Status.CLOSED) and resolve_due is not None and received is not None:
         answered = request.replied_at or request.closed_at
         if answered is not None:
-            ratio = _ratio(received, resolve_due, answered)
+            ratio = _ratio(start, resolve_due, answered)
             light = SlaLight.RED if answered > resolve_due else SlaLight.GREEN
             return SlaProgress(light, "resolve", resolve_due, ratio)
     return SlaProgress(SlaLight.GREEN, "", None, None)

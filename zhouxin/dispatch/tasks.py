@@ -17,4 +17,5 @@ def sweep_sla() -> dict:
     """Warn requests at 80 % of their time and escalate overdue ones to the street hub, each once."""
     with scopes_disabled():
         result = services.sla_sweep()
-    return {"warned": len(result.warned), "escalated": len(result.escalated)}
+    return {"warned": len(result.warned), "contact_overdue": len(result.contact_overdue),
+            "escalated": len(result.escalated)}

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from zhouxin.core.models import AuditEntry
 from zhouxin.core.scoping import scopes_disabled
-from zhouxin.dispatch import catalogue
+from zhouxin.dispatch import catalogue, classify
 from zhouxin.dispatch.choices import SlaClass
 from zhouxin.dispatch.models import Category, ServiceRequest
 from zhouxin.orgs.choices import OrgKind
@@ -192,6 +192,48 @@ def test_deactivating_takes_the_branch_out_and_activating_brings_it_back(db, per
         catalogue.category_activate(actor=admin, category=Category.objects.get(code="040101"))
     assert catalogue.category_activate(actor=admin, category=Category.objects.get(code="0401")) == 3
     assert not Category.objects.filter(is_active=False).exists()
+
+
+def _suggested(text: str) -> list[str]:
+    return [s.code for s in classify.suggest(text)]
+
+
+def test_suggestions_follow_catalogue_edits_as_soon_as_they_commit(db, personas, dispatch_world,
+                                                                   django_capture_on_commit_callbacks):
+    """This process's cached catalogue is dropped when an edit commits — including the bulk
+    activations and the seed, which send no model signal — not a minute later."""
+    admin, noise = personas.district_admin, dispatch_world.categories["0801"]
+    classify.reset_cache()
+    text = "夜间施工噪音扰民，吵得睡不着"
+    assert _suggested(text)[:1] == ["080101"]
+    with django_capture_on_commit_callbacks(execute=False) as waiting:
+        catalogue.category_deactivate(actor=admin, category=noise)
+    assert classify.invalidate_catalogue in waiting  # only once the change is committed
+    for callback in waiting:
+        callback()
+    assert "080101" not in _suggested(text)
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue.category_activate(actor=admin, category=Category.objects.get(code="0801"))
+    assert _suggested(text)[:1] == ["080101"]
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue.category_update(actor=admin, category=Category.objects.get(code="080101"),
+                                  keywords="施工 噪音 噪声 夜间 扰民 广场舞")
+    assert _suggested("小区广场舞音响")[:1] == ["080101"]
+    with django_capture_on_commit_callbacks(execute=True):
+        created = catalogue.category_create(actor=admin, code="080102", name="社会生活噪声",
+                                            parent=Category.objects.get(code="0801"),
+                                            sla_class=SlaClass.GENERAL, default_org_kind=OrgKind.DEPARTMENT,
+                                            keywords="麻将 喇叭 叫卖")
+    assert _suggested("楼下喇叭叫卖声")[:1] == [created.code]
+
+
+def test_seeding_refreshes_the_suggestions_on_commit(db, django_capture_on_commit_callbacks):
+    classify.reset_cache()
+    assert classify.suggest("电梯困人了") == []  # empty catalogue
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _seed()
+    assert classify.invalidate_catalogue in callbacks
+    assert classify.suggest("电梯困人了")
 
 
 def test_update_nothing_changed_writes_nothing(db, personas, dispatch_world):

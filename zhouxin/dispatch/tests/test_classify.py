@@ -7,6 +7,7 @@ these tests check the machinery on texts that are clearly separable.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
 
@@ -255,6 +256,88 @@ def test_train_command_enqueue_puts_the_task_in_the_queue(dispatch_world):
     call_command("train_classifier", "--enqueue", stdout=out)
     assert "已加入任务队列" in out.getvalue()
     assert DBTaskResult.objects.get().task_path == "zhouxin.dispatch.tasks_classifier.retrain_classifier"
+
+
+RETRAIN_TASK = "zhouxin.dispatch.tasks_classifier.retrain_classifier"
+
+
+@pytest.fixture
+def retrain_gate():
+    """Each test starts with this process's retraining gate open (the cache outlives a test)."""
+    from django.core.cache import cache
+
+    from zhouxin.dispatch import services
+
+    cache.delete(services._RETRAIN_GATE)
+    yield services._RETRAIN_GATE
+    cache.delete(services._RETRAIN_GATE)
+
+
+def test_confirming_categories_schedules_retraining_at_most_once_an_hour(
+        personas, dispatch_world, django_capture_on_commit_callbacks, monkeypatch, retrain_gate):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from zhouxin.dispatch import services
+
+    hub, leaf = personas.street_hub, dispatch_world.categories["040102"]
+    waiting = [request_intake(actor=personas.users["community_staff"], kind=RequestKind.COMPLAINT,
+                              channel=Channel.HOTLINE, area=personas.areas["community_a"], title=f"楼道杂物{i}",
+                              description="楼道里堆满纸箱。") for i in range(4)]
+
+    def confirm(request):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.request_categorise(actor=hub, request=request, category=leaf)
+
+    def queued() -> int:
+        return DBTaskResult.objects.filter(task_path=RETRAIN_TASK).count()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.request_categorise(actor=hub, request=waiting[0], category=leaf)
+    assert queued() == 0  # nothing before the categorisation commits
+    for callback in callbacks:
+        callback()
+    assert queued() == 1
+    confirm(waiting[1])
+    assert queued() == 1  # within the hour: nothing more
+    with CaptureQueriesContext(connection) as queries:
+        assert services.schedule_classifier_retraining() is False
+    assert len(queries) == 0  # this process remembers: no query while the hour runs
+    # Another process (its own cache empty) finds the recent task in the table and adds none.
+    cache.delete(retrain_gate)
+    confirm(waiting[2])
+    assert queued() == 1
+    # An hour and a minute later the next confirmation schedules a retraining again.
+    later = timezone.now() + dt.timedelta(minutes=61)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    confirm(waiting[3])
+    assert queued() == 2
+    assert DBTaskResult.objects.filter(task_path=RETRAIN_TASK, enqueued_at=later).exists()
+
+
+def test_a_failing_enqueue_does_not_undo_the_categorisation(personas, dispatch_world,
+                                                            django_capture_on_commit_callbacks, monkeypatch,
+                                                            retrain_gate, caplog):
+    from zhouxin.dispatch import services
+    from zhouxin.dispatch.tasks_classifier import retrain_classifier
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("task queue unavailable")
+
+    monkeypatch.setattr(type(retrain_classifier.get_backend()), "enqueue", broken)
+    request = request_intake(actor=personas.users["community_staff"], kind=RequestKind.COMPLAINT,
+                             channel=Channel.HOTLINE, area=personas.areas["community_a"], title="楼道杂物",
+                             description="楼道里堆满纸箱。")
+    with caplog.at_level(logging.ERROR, logger="zhouxin.dispatch"), \
+            django_capture_on_commit_callbacks(execute=True):
+        services.request_categorise(actor=personas.street_hub, request=request,
+                                    category=dispatch_world.categories["040102"])
+    request.refresh_from_db()
+    assert request.category_confirmed and request.category_id == dispatch_world.categories["040102"].pk
+    assert "could not schedule the classifier's retraining" in caplog.text
 
 
 def write_csv(path, rows, header=("text", "category_code")):

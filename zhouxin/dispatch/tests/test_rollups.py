@@ -11,12 +11,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from zhouxin.core.scoping import scopes_disabled
-from zhouxin.dispatch import rollups, services
+from zhouxin.dispatch import rates, rollups, services
 from zhouxin.dispatch.choices import Channel, EventAction, RequestKind, Resolution, Satisfaction, Status
 from zhouxin.dispatch.models import CategoryRollup, RequestEvent, Rollup, ServiceRequest
 
@@ -130,6 +131,74 @@ def test_late_contact_is_due_but_not_in_time(personas, world):
     services.request_contact(actor=personas.community_staff, request=fresh(req))
     assert rollup(area=personas.areas["street_a"]) == {"received": 1, "response_due": 1}
     assert_rebuild_matches()
+
+
+def test_never_contacted_request_counts_as_due_and_not_in_time_after_the_sweep(personas, world):
+    """A handler who ignores a request does not look perfect: once the contact deadline has
+    passed, the sweep counts the request as due, and the response rate shows 0 %."""
+    a, department = personas.areas, personas.orgs["department"]
+    req = intake(personas, world, category="080101")  # routed to the 城管 department, never called
+    month = timezone.localdate().replace(day=1)
+
+    def department_response() -> str:
+        with scopes_disabled():
+            ranking = rates.department_ranking(district=a["dongcheng"], month=month, w=rates.weights())
+        return next(entry.response for entry in ranking if entry.pk == department.pk)
+
+    assert department_response() == "—"  # nothing due yet: no rate
+    assert services.sla_sweep(now=fresh(req).contact_due_at - dt.timedelta(minutes=1)).contact_overdue == []
+    result = services.sla_sweep(now=fresh(req).contact_due_at + dt.timedelta(minutes=1))
+    assert result.contact_overdue == [req.pk]
+    due = {"received": 1, "response_due": 1}
+    assert rollup(area=a["street_a"]) == due
+    assert rollup(area=a["community_a"]) == due
+    assert rollup(org=department) == due
+    assert department_response() == "0.0%"
+    assert fresh(req).contact_overdue_at == fresh(req).contact_due_at + dt.timedelta(minutes=1)
+    # Once: later sweeps leave it alone.
+    assert services.sla_sweep(now=fresh(req).contact_due_at + dt.timedelta(days=2)).contact_overdue == []
+    assert rollup(area=a["street_a"])["response_due"] == 1
+    event = RequestEvent.objects.get(request=req, action=EventAction.CONTACT_OVERDUE)
+    assert (event.actor_id, event.organisation_id) == (None, department.pk)
+    assert_rebuild_matches()
+
+
+def test_a_contact_after_the_sweep_marked_it_overdue_is_not_counted_again(personas, world):
+    a, department = personas.areas, personas.orgs["department"]
+    req = intake(personas, world, category="080101")
+    services.sla_sweep(now=fresh(req).contact_due_at + dt.timedelta(minutes=1))
+    # The contact itself is (by the services' clock) before the deadline: the sweep already
+    # said it was late, so it stays late and is not due a second time.
+    services.request_accept(actor=personas.department_handler, request=fresh(req))
+    services.request_contact(actor=personas.department_handler, request=fresh(req))
+    assert RequestEvent.objects.get(request=req, action=EventAction.CONTACTED).data == {"in_time": False}
+    for subject in ({"area": a["street_a"]}, {"area": a["community_a"]}, {"org": department}):
+        assert rollup(**subject) == {"received": 1, "response_due": 1}, subject
+    assert services.sla_sweep(now=fresh(req).contact_due_at + dt.timedelta(days=1)).contact_overdue == []
+    assert_rebuild_matches()
+
+
+def test_overdue_before_dispatch_counts_the_area_and_the_late_handler_once_each(personas, world):
+    """Nobody was assigned when the deadline passed: the street and community count it then;
+    the organisation that later calls counts its own late response; nothing counts twice."""
+    a, committee = personas.areas, personas.orgs["community_a_committee"]
+    req = intake(personas, world, category=None)  # waits for the street hub
+    services.sla_sweep(now=fresh(req).contact_due_at + dt.timedelta(minutes=1))
+    assert rollup(area=a["street_a"]) == {"received": 1, "response_due": 1}
+    services.request_categorise(actor=personas.street_hub, request=fresh(req), category=world.categories["040102"])
+    services.request_dispatch(actor=personas.street_hub, request=fresh(req), lead=committee)
+    services.request_accept(actor=personas.community_staff, request=fresh(req))
+    services.request_contact(actor=personas.community_staff, request=fresh(req))
+    assert rollup(area=a["street_a"]) == {"received": 1, "response_due": 1}
+    assert rollup(area=a["community_a"]) == {"received": 1, "response_due": 1}
+    assert rollup(org=committee) == {"received": 1, "response_due": 1}
+    assert_rebuild_matches()
+
+
+def test_a_request_contacted_in_time_is_never_marked_overdue(personas, world, handled):
+    result = services.sla_sweep(now=handled.contact_due_at + dt.timedelta(days=1))
+    assert result.contact_overdue == []
+    assert rollup(area=personas.areas["street_a"]) == {"received": 1, "response_due": 1, "responded_in_time": 1}
 
 
 @pytest.mark.parametrize(("resolution", "satisfaction", "moved"), [
@@ -315,6 +384,8 @@ step = st.one_of(
     st.tuples(st.just("merge"), st.integers(0, 7), st.integers(0, 7)),
     st.tuples(st.just("invalidate"), st.integers(0, 7)),
     st.tuples(st.just("sweep"), st.integers(1, 20)),
+    # A sweep a few hours on: past some contact deadlines (2 h, 24 h), before others.
+    st.tuples(st.just("sweep_hours"), st.integers(1, 30)),
     st.tuples(st.just("advance"), st.integers(1, 45)),
 )
 
@@ -372,6 +443,8 @@ def _run(personas, world, steps, clock):
                 clock[0] += dt.timedelta(days=args[0], hours=3)
             elif op == "sweep":
                 services.sla_sweep(now=clock[0] + dt.timedelta(days=args[0]))
+            elif op == "sweep_hours":
+                services.sla_sweep(now=clock[0] + dt.timedelta(hours=args[0]))
             elif not made:
                 continue
             elif op == "progress":
@@ -423,6 +496,11 @@ def test_rebuilt_rollups_equal_incremental(personas, world, monkeypatch, first, 
                           .values_list("action", flat=True))
             for action in sorted(reached):
                 event(action)
+            late = RequestEvent.objects.filter(request__in=[m.pk for m in made], action=EventAction.CONTACTED,
+                                               request__events__action=EventAction.CONTACT_OVERDUE,
+                                               request__events__id__lt=F("id"))
+            if late.exists():
+                event("contacted after contact_overdue")
             with scopes_disabled():
                 incremental = rollups.stored()
                 replayed = rollups.normalised(rollups.compute())
@@ -434,7 +512,48 @@ def test_rebuilt_rollups_equal_incremental(personas, world, monkeypatch, first, 
         pass
 
 
-# --- concurrency (PostgreSQL) ----------------------------------------------------------------
+# --- concurrency ------------------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_a_contact_and_a_sweep_at_the_same_moment_count_the_request_due_once(personas, dispatch_world):
+    """The handler records the first contact while the sweep finds the deadline passed: whichever
+    commits first, the request is due once, not in time, on every row, and a replay agrees."""
+    with scopes_disabled():
+        req = intake(personas, dispatch_world, category="080101")
+        services.request_accept(actor=personas.department_handler, request=fresh(req))
+        ServiceRequest.objects.unscoped().filter(pk=req.pk).update(
+            contact_due_at=timezone.now() - dt.timedelta(minutes=5))
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(work):
+        try:
+            start.wait(10)
+            work()
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def contact():
+        services.request_contact(actor=personas.department_handler, request=fresh(req))
+
+    def sweep():
+        with scopes_disabled():
+            services.sla_sweep()
+
+    threads = [threading.Thread(target=run, args=(contact,)), threading.Thread(target=run, args=(sweep,))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    for subject in ({"area": personas.areas["street_a"]}, {"org": personas.orgs["department"]}):
+        assert rollup(**subject) == {"received": 1, "response_due": 1}, subject
+    assert RequestEvent.objects.filter(request=req, action=EventAction.CONTACT_OVERDUE).count() <= 1
+    assert RequestEvent.objects.get(request=req, action=EventAction.CONTACTED).data == {"in_time": False}
+    assert_rebuild_matches()
+
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from zhouxin.core import policy, workdays
 from zhouxin.core.models import CalendarYear
-from zhouxin.dispatch import sla
+from zhouxin.dispatch import services, sla
 from zhouxin.dispatch.choices import SlaClass, SlaLight, Status
 from zhouxin.dispatch.models import ServiceRequest
 
@@ -204,6 +204,57 @@ def test_warn_ratio_comes_from_the_policy(db, personas):
     received = timezone.make_aware(dt.datetime.combine(today, dt.time(9)))
     request = _request(received_at=received, contact_due_at=None, resolve_due_at=received + dt.timedelta(days=10))
     assert sla.sla_light(request, received + dt.timedelta(days=6)) == SlaLight.YELLOW
+
+
+def _reopened(personas, dispatch_world, monkeypatch, *, after: dt.timedelta) -> ServiceRequest:
+    """A complaint (楼道卫生: 7 days to resolve) answered, found unresolved and reopened (督办重办)
+    `after` its intake; the services' clock is moved so that everything happens at known times."""
+    clock = [timezone.now()]
+    monkeypatch.setattr(services, "_now", lambda: clock[0])
+    staff, hub = personas.community_staff, personas.street_hub
+    r = services.request_intake(actor=staff, kind="complaint", channel="hotline", area=personas.areas["community_a"],
+                                title="楼道堆放杂物", description="3号楼2单元楼道长期堆放纸箱杂物，影响通行。",
+                                category=dispatch_world.categories["040102"])
+    services.request_accept(actor=staff, request=r)
+    services.request_contact(actor=staff, request=r)
+    services.request_reply(actor=staff, request=r, reply="已联系物业清理。")
+    services.request_callback(actor=hub, request=r, resolution="not_resolved", satisfaction="unsatisfied")
+    clock[0] += after
+    services.request_reopen(actor=hub, request=r, reason="杂物仍未清走")
+    monkeypatch.undo()
+    return ServiceRequest.objects.unscoped().select_related("district").get(pk=r.pk)
+
+
+def test_a_reopened_request_shows_the_light_the_sweep_warns_by(personas, dispatch_world, monkeypatch):
+    """Reopening restarts the resolve clock: the light turns yellow when the sweep warns, not
+    earlier (measured from the intake), and red when the sweep escalates."""
+    r = _reopened(personas, dispatch_world, monkeypatch, after=dt.timedelta(days=5))
+    reopened_at = r.resolve_due_at - dt.timedelta(days=7)
+    assert r.warn_due_at == reopened_at + dt.timedelta(days=7) * 0.8
+    before = r.warn_due_at - dt.timedelta(minutes=1)
+    assert services.sla_sweep(now=before).warned == []
+    assert sla.sla_light(r, before) == SlaLight.GREEN
+    progress = sla.sla_progress(r, before)
+    assert progress.clock == "resolve" and 0.79 < progress.elapsed_ratio < 0.8
+    assert sla.resolve_clock_start(r, 0.8) == reopened_at
+    assert services.sla_sweep(now=r.warn_due_at).warned == [r.pk]
+    assert sla.sla_light(r, r.warn_due_at) == SlaLight.YELLOW
+    assert sla.sla_light(r, r.resolve_due_at - dt.timedelta(minutes=1)) == SlaLight.YELLOW
+    assert services.sla_sweep(now=r.resolve_due_at).escalated == [r.pk]
+    assert sla.sla_light(r, r.resolve_due_at) == SlaLight.RED
+
+
+def test_the_queue_shows_a_reopened_request_green_until_the_sweep_warns(personas, dispatch_world, client_for,
+                                                                        monkeypatch):
+    """Received 40 days ago, reopened just now with 7 new days: on the page it is on time
+    (measured from the intake it would already be 85 % through and yellow)."""
+    r = _reopened(personas, dispatch_world, monkeypatch, after=dt.timedelta(0))
+    ServiceRequest.objects.unscoped().filter(pk=r.pk).update(received_at=r.received_at - dt.timedelta(days=40))
+    client = client_for("street_hub")
+    supervised = client.get(reverse("dispatch:queue"), {"tab": "supervised"}).content.decode()
+    row = next(chunk for chunk in supervised.split("<tr") if r.number in chunk)
+    assert 'data-zx-light="green"' in row
+    assert r.number not in client.get(reverse("dispatch:queue"), {"tab": "due_soon"}).content.decode()
 
 
 # --- Extensions -------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The SLA sweep: a yellow warning at 80 % of the time and escalation of overdue requests to
-the street hub, each exactly once, even with two sweepers running at the same moment."""
+"""The SLA sweep: a yellow warning at 80 % of the time, escalation of overdue requests to
+the street hub and the mark of requests nobody called by their contact deadline, each exactly
+once, even with two sweepers running at the same moment."""
 
 from __future__ import annotations
 
@@ -50,6 +51,22 @@ def test_warns_at_eighty_percent_then_escalates_once(personas, dispatch_world):
     assert AuditEntry.objects.filter(action="dispatch.request.escalated", actor__isnull=True).count() == 1
 
 
+def test_marks_a_request_nobody_called_by_its_contact_deadline_once(personas, dispatch_world):
+    r = new_request(personas, category=dispatch_world.categories["040102"])  # dispatched, not accepted
+    r.refresh_from_db()
+    assert services.sla_sweep(now=r.contact_due_at - dt.timedelta(seconds=1)).contact_overdue == []
+    result = services.sla_sweep(now=r.contact_due_at)
+    assert result.contact_overdue == [r.pk] and result.warned == [] and result.escalated == []
+    assert services.sla_sweep(now=r.contact_due_at + dt.timedelta(hours=3)).contact_overdue == []
+    r.refresh_from_db()
+    assert r.contact_overdue_at == r.contact_due_at and r.status == Status.DISPATCHED
+    event = RequestEvent.objects.get(request=r, action=EventAction.CONTACT_OVERDUE)
+    assert event.get_action_display() == "联系超时"
+    assert (event.actor_id, event.organisation_id) == (None, dispatch_world.orgs["community_a"].pk)
+    assert AuditEntry.objects.filter(action="dispatch.request.contact_overdue", actor__isnull=True).count() == 1
+    assert Rollup.objects.unscoped().get(area=personas.areas["street_a"]).response_due == 1
+
+
 def test_requests_that_no_longer_run_a_clock_are_left_alone(personas, dispatch_world):
     held_back = new_request(personas)
     services.request_invalidate(actor=personas.street_hub, request=held_back, reason="重复来电")
@@ -59,7 +76,7 @@ def test_requests_that_no_longer_run_a_clock_are_left_alone(personas, dispatch_w
     services.request_reply(actor=personas.community_staff, request=replied, reply="已处理。")
     far = max(ServiceRequest.objects.unscoped().values_list("resolve_due_at", flat=True)) + dt.timedelta(days=30)
     result = services.sla_sweep(now=far)
-    assert result.warned == [] and result.escalated == []
+    assert result.warned == [] and result.escalated == [] and result.contact_overdue == []
 
 
 def test_reopened_request_can_escalate_again_on_its_new_clock(personas, dispatch_world):
@@ -82,10 +99,10 @@ def test_task_and_command_run_the_sweep(personas, dispatch_world, monkeypatch):
     r.refresh_from_db()
     out = StringIO()
     call_command("sla_sweep", "--now", (r.resolve_due_at + dt.timedelta(minutes=5)).isoformat(), stdout=out)
-    assert "超时上报 1 张" in out.getvalue()
+    assert "联系超时 1 张" in out.getvalue() and "超时上报 1 张" in out.getvalue()
     assert ServiceRequest.objects.unscoped().get(pk=r.pk).escalated_at is not None
     # The task wrapper sweeps as the system (nothing due now: the request was escalated above).
-    assert sweep_sla.call() == {"warned": 0, "escalated": 0}
+    assert sweep_sla.call() == {"warned": 0, "contact_overdue": 0, "escalated": 0}
 
 
 # --- two sweepers ------------------------------------------------------------------------------
@@ -121,5 +138,11 @@ def test_two_sweepers_at_once_escalate_each_request_exactly_once(personas, dispa
     assert first | second == {r.pk for r in requests}
     per_request = RequestEvent.objects.filter(action=EventAction.ESCALATED).values_list("request_id", flat=True)
     assert sorted(per_request) == sorted(r.pk for r in requests)
-    assert Rollup.objects.unscoped().get(area=personas.areas["street_a"]).overdue == 24
+    # Nobody called any of them: each is marked overdue for contact once, by one sweeper.
+    first, second = (set(r.contact_overdue) for r in results)
+    assert not first & second and first | second == {r.pk for r in requests}
+    marked = RequestEvent.objects.filter(action=EventAction.CONTACT_OVERDUE).values_list("request_id", flat=True)
+    assert sorted(marked) == sorted(r.pk for r in requests)
+    street = Rollup.objects.unscoped().get(area=personas.areas["street_a"])
+    assert (street.overdue, street.response_due, street.responded_in_time) == (24, 24, 0)
     assert set(ServiceRequest.objects.unscoped().values_list("status", flat=True)) == {Status.DISPATCHED}

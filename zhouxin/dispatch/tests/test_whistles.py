@@ -260,6 +260,77 @@ def test_solving_twice_and_solving_without_a_solution_are_refused(personas, disp
 # --- concurrency ---------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
+def test_a_whistle_blown_while_another_is_still_uncommitted_gets_the_next_number(personas, dispatch_world):
+    """A holds its new whistle uncommitted; B blows meanwhile.  "Highest number so far + 1"
+    would give B the same number as A (and a unique-index error when A commits); the daily
+    counter makes B wait for A and draw the next one."""
+    from django.db import transaction
+
+    a_drawn, b_started = threading.Event(), threading.Event()
+    numbers: dict[str, str] = {}
+    errors: list[BaseException] = []
+
+    def first():
+        try:
+            with transaction.atomic():
+                numbers["a"] = blow(personas, [dispatch_world.orgs["department"]], title="甲街巷积水").number
+                a_drawn.set()
+                b_started.wait(10)
+                threading.Event().wait(0.5)  # B is now blocked behind A's counter row
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            a_drawn.wait(10)
+            b_started.set()
+            numbers["b"] = blow(personas, [dispatch_world.orgs["water"]], title="乙街巷停水").number
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    assert numbers["a"][:-3] == numbers["b"][:-3]
+    assert int(numbers["b"][-3:]) == int(numbers["a"][-3:]) + 1
+    assert Whistle.objects.unscoped().count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_whistles_blown_at_the_same_moment_get_distinct_consecutive_numbers(personas, dispatch_world):
+    count = 6
+    start = threading.Barrier(count)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def whistle(i):
+        try:
+            start.wait(10)
+            numbers.append(blow(personas, [dispatch_world.orgs["department"]], title=f"第{i}处积水").number)
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=whistle, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert len(set(numbers)) == count
+    assert sorted(int(n[-3:]) for n in numbers) == list(range(1, count + 1))
+    assert sorted(Whistle.objects.unscoped().values_list("number", flat=True)) == sorted(numbers)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_two_handlers_reporting_at_once_count_once(personas, dispatch_world):
     """Two handlers of the summoned department press 报到 at the same moment: one report
     counts, the other is told the department has already reported."""

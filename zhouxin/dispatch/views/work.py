@@ -419,7 +419,9 @@ def _clocks(sr: ServiceRequest, now) -> list[dict]:
                              provisional=sr.deadline_provisional and sr.contact_due_at == sr.resolve_due_at))
     if sr.resolve_due_at:
         answered = sr.replied_at if sr.status in (Status.REPLIED, Status.CLOSED) else None
-        clocks.append(_clock("resolve", _("办结时限"), start=sr.received_at, due=sr.resolve_due_at,
+        # The resolve clock restarts when a request is reopened: measure it as the sweep does.
+        start = sla.resolve_clock_start(sr, ratio) or sr.received_at
+        clocks.append(_clock("resolve", _("办结时限"), start=start, due=sr.resolve_due_at,
                              done_at=answered, running=running, now=now, warn_ratio=ratio,
                              provisional=sr.deadline_provisional))
     return clocks

@@ -45,11 +45,12 @@ class Command(BaseCommand):
         with scopes_disabled():
             result = sla_sweep(now=now)
             whistles = whistle_sweep(now=now)
-        if not quiet or result.warned or result.escalated or whistles.flagged:
+        if not quiet or result.warned or result.escalated or result.contact_overdue or whistles.flagged:
             self.stdout.write(
-                f"预警 {len(result.warned)} 张，超时上报 {len(result.escalated)} 张，吹哨超时未报到 {whistles.flagged} 个 "
-                f"(warned {len(result.warned)}, escalated {len(result.escalated)}, "
-                f"flagged {whistles.flagged} summonses)")
+                f"预警 {len(result.warned)} 张，联系超时 {len(result.contact_overdue)} 张，"
+                f"超时上报 {len(result.escalated)} 张，吹哨超时未报到 {whistles.flagged} 个 "
+                f"(warned {len(result.warned)}, contact overdue {len(result.contact_overdue)}, "
+                f"escalated {len(result.escalated)}, flagged {whistles.flagged} summonses)")
 
     def handle(self, *args, **options):
         now = self._now(options["now"])
