@@ -33,7 +33,6 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
@@ -51,6 +50,7 @@ from zhouxin.core.permissions import ensure_can
 from zhouxin.core.scoping import DISABLED, current_scope, scope_for_user
 from zhouxin.orgs.choices import AreaLevel
 from zhouxin.orgs.models import Area, Organisation, Person
+from zhouxin.orgs.services import clean_coordinate
 from zhouxin.orgs.validators import normalise_phone
 
 from . import attachments, numbering, rollups, routing, screening, sla
@@ -207,20 +207,6 @@ def _reason(value, *, label: str, field: str = "reason") -> str:
     if errors:
         raise ValidationError(errors)
     return text
-
-
-def _coordinate(value, *, field: str, label: str, limit: int, errors: dict):
-    if value in (None, ""):
-        return None
-    try:
-        number = Decimal(str(value)).quantize(Decimal("0.000001"))
-    except (InvalidOperation, ValueError):
-        errors.setdefault(field, []).append(_("%(label)s必须是数字。") % {"label": label})
-        return None
-    if not number.is_finite() or not -limit <= number <= limit:
-        errors.setdefault(field, []).append(_("%(label)s超出范围。") % {"label": label})
-        return None
-    return number
 
 
 def idempotency_digest(actor, key: str) -> str:
@@ -440,8 +426,8 @@ def _clean_intake(*, kind, channel, area, title, description, urgency, category,
                                     max_length=DESCRIPTION_MAX, required=True, errors=errors, multiline=True)
     c.values["address"] = _text(address, field="address", label=_("地址"), max_length=200, required=False,
                                 errors=errors)
-    c.values["latitude"] = _coordinate(latitude, field="latitude", label=_("纬度"), limit=90, errors=errors)
-    c.values["longitude"] = _coordinate(longitude, field="longitude", label=_("经度"), limit=180, errors=errors)
+    c.values["latitude"] = clean_coordinate(latitude, field="latitude", label=_("纬度"), limit=90, errors=errors)
+    c.values["longitude"] = clean_coordinate(longitude, field="longitude", label=_("经度"), limit=180, errors=errors)
     c.values["contact_name"] = _text(contact_name, field="contact_name", label=_("联系人"), max_length=64,
                                      required=False, errors=errors)
     phone = normalise_phone(str(contact_phone or "").strip())

@@ -179,7 +179,8 @@ def _changes(obj, values: dict) -> dict:
 AREA_AUDIT_FIELDS = ["code", "name", "level", "parent", "households", "population", "community_type", "is_active"]
 
 
-def _clean_coordinate(value, *, field: str, label: str, limit: int, errors: dict):
+def clean_coordinate(value, *, field: str, label: str, limit: int, errors: dict):
+    """A latitude or longitude as a 6-place Decimal within ±limit, or None; errors go to `errors`."""
     if value in (None, ""):
         return None
     try:
@@ -187,7 +188,7 @@ def _clean_coordinate(value, *, field: str, label: str, limit: int, errors: dict
     except (InvalidOperation, ValueError):
         errors.setdefault(field, []).append(_("%(label)s必须是数字。") % {"label": label})
         return None
-    if not -limit <= number <= limit:
+    if not number.is_finite() or not -limit <= number <= limit:
         errors.setdefault(field, []).append(_("%(label)s超出范围。") % {"label": label})
         return None
     return number
@@ -207,10 +208,10 @@ def _validate_area_fields(values: dict, errors: dict) -> dict:
             errors.setdefault("community_type", []).append(_("社区类型“%(v)s”无效。") % {"v": kind})
         cleaned["community_type"] = kind
     if "latitude" in values:
-        cleaned["latitude"] = _clean_coordinate(values["latitude"], field="latitude", label=_("纬度"), limit=90,
+        cleaned["latitude"] = clean_coordinate(values["latitude"], field="latitude", label=_("纬度"), limit=90,
                                                 errors=errors)
     if "longitude" in values:
-        cleaned["longitude"] = _clean_coordinate(values["longitude"], field="longitude", label=_("经度"),
+        cleaned["longitude"] = clean_coordinate(values["longitude"], field="longitude", label=_("经度"),
                                                  limit=180, errors=errors)
     return cleaned
 
