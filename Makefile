@@ -38,6 +38,7 @@ migrate: setup
 demo: migrate
 	$(PY) manage.py load_demo
 	$(PY) manage.py seed_catalogue --routing-district 110101
+	$(PY) manage.py load_demo_requests
 
 ## make run: install everything, migrate the embedded SQLite database, load the demo
 ## district (idempotent), start the web server and the task worker.
@@ -57,6 +58,29 @@ migrations-check: venv
 
 pytest: setup
 	ZHOUXIN_TESTING=1 $(VENV)/bin/pytest -p no:randomly -q $(PYTEST_ARGS)
+
+## make bench: DESIGN §5 budgets of dispatch on the local PostgreSQL (BENCH_SERVER), in a fresh
+## database $(BENCH_DB) (dropped and re-created; never a test database).  Figures in var/bench/.
+BENCH_SERVER ?= postgres://postgres@127.0.0.1:5432
+BENCH_DB ?= zhouxin_bench
+BENCH_REQUESTS ?= 1000000
+bench: setup
+	@mkdir -p var/bench
+	$(PY) scripts/bench_intake.py --server $(BENCH_SERVER) --db $(BENCH_DB) --clients 50 --seconds 20 --rounds 2 \
+		--json var/bench/intake.json
+	$(PY) scripts/bench_rankings.py --server $(BENCH_SERVER) --db $(BENCH_DB) --reuse \
+		--requests $(BENCH_REQUESTS) --repeat 30 --json var/bench/rankings.json
+	$(PY) scripts/bench_report.py var/bench/intake.json var/bench/rankings.json | tee var/bench/summary.md
+
+## make bench-quick: the same measurements at small sizes (under 2 minutes).
+bench-quick: setup
+	@mkdir -p var/bench
+	$(PY) scripts/bench_intake.py --server $(BENCH_SERVER) --db $(BENCH_DB) --clients 50 --seconds 5 --rounds 1 \
+		--json var/bench/intake-quick.json
+	$(PY) scripts/bench_rankings.py --server $(BENCH_SERVER) --db $(BENCH_DB) --reuse \
+		--requests 50000 --repeat 10 --json var/bench/rankings-quick.json
+	$(PY) scripts/bench_report.py var/bench/intake-quick.json var/bench/rankings-quick.json \
+		| tee var/bench/summary-quick.md
 
 clean:
 	rm -rf $(VENV) node_modules zhouxin/static/vendor staticfiles

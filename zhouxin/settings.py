@@ -51,6 +51,9 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 # The demo district (fixed TOTP secrets, demo_code command) can never be enabled in production.
 DEMO_ENABLED = envbool("ZHOUXIN_DEMO", not PRODUCTION) and not PRODUCTION
+# Benchmark-only endpoints (zhouxin/dispatch/bench.py, `make bench`): never in production.
+BENCH_ENDPOINTS = envbool("ZHOUXIN_BENCH", False) and not PRODUCTION
+BENCH_ACTOR = os.environ.get("ZHOUXIN_BENCH_ACTOR", "district_admin")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

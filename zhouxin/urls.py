@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -7,6 +8,9 @@ urlpatterns = [
     path("orgs/", include("zhouxin.orgs.urls")),
     path("dispatch/", include("zhouxin.dispatch.urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:  # `make bench` only; forced off in production (settings.py)
+    urlpatterns.append(path("bench/", include("zhouxin.dispatch.bench")))
 
 handler403 = "zhouxin.core.views.errors.permission_denied"
 handler404 = "zhouxin.core.views.errors.page_not_found"

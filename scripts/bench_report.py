@@ -1,0 +1,57 @@
+#!/usr/bin/env python
+"""Render the JSON figures of bench_intake.py and bench_rankings.py as a Markdown summary.
+
+    .venv/bin/python scripts/bench_report.py var/bench/intake.json var/bench/rankings.json > var/bench/summary.md
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def intake(r: dict) -> str:
+    b, i = r["bare"], r["intake"]
+    return "\n".join([
+        f"### Request intake ({r['clients']} clients, gunicorn {r['workers']} workers × {r['threads']} threads, "
+        f"{r['rounds']} × {r['seconds_per_phase']:.0f} s per endpoint)",
+        "",
+        "| endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+        f"| bare one-row insert | {b['requests']} | {b['rps']} | {b['p50_ms']} | {b['p95_ms']} | {b['p99_ms']} | "
+        f"{b['errors']} |",
+        f"| intake (full pipeline) | {i['requests']} | {i['rps']} | {i['p50_ms']} | {i['p95_ms']} | {i['p99_ms']} | "
+        f"{i['errors']} |",
+        "",
+        f"Throughput ratio {r['throughput_ratio']} (budget ≥ 0.4), p99 ratio {r['p99_ratio']} (budget ≤ 2.5): "
+        f"**{'met' if r['budget_met'] else 'not met'}**.  Machine: {r['machine']}.",
+    ])
+
+
+def rankings(r: dict) -> str:
+    g = r.get("generate") or {}
+    return "\n".join([
+        f"### Rankings at scale ({r['total_requests']:,} requests, {r['total_events']:,} events)",
+        "",
+        f"- generated {r['requests_generated']:,} requests + events in {g.get('total_seconds', '—')} s; "
+        f"rollups.rebuild() {r['rebuild_seconds']} s ({r['rollup_rows']} roll-up rows)",
+        f"- rankings page p50 {r['page']['p50_ms']} ms, p95 {r['page']['p95_ms']} ms, {r['page']['queries']} queries "
+        f"({r['page']['repeat']} requests)",
+        f"- naive GROUP BY street × month over the year: p50 {r['naive']['p50_ms']} ms ({r['naive']['runs']} runs)",
+        f"- speed-up {r['speedup_p50']}× (budget ≥ 20×); p95 < 300 ms: {r['budget']['p95_under_300ms']}",
+        f"- machine: {r['machine']}",
+    ])
+
+
+def main() -> int:
+    parts = []
+    for name in sys.argv[1:]:
+        data = json.loads(Path(name).read_text())
+        parts.append(intake(data) if "bare" in data else rankings(data))
+    print("\n\n".join(parts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
