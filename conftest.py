@@ -38,11 +38,13 @@ def _isolated_classifier(settings, tmp_path_factory):
 def _fresh_calendar_cache():
     """The working-day calendar caches years in-process; a test's rolled-back calendar
     edits must not leak into the next test."""
-    from zhouxin.core import workdays
+    from zhouxin.core import policy, workdays
 
     workdays.invalidate()
+    policy.invalidate()
     yield
     workdays.invalidate()
+    policy.invalidate()
 
 
 @pytest.fixture

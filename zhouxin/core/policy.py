@@ -18,6 +18,8 @@ rules need "core.policy.edit" (district admin); the password rule needs
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -191,13 +193,40 @@ def resolve(spec: PolicyDefinition, national: dict | None, local: dict | None) -
 
 # --- Reading --------------------------------------------------------------------
 
+# Rules are read on hot paths (every intake computes deadlines from "dispatch.sla"), so
+# resolved values are kept in-process for CACHE_SECONDS.  A new version clears this
+# process's cache when it commits; other processes see it within CACHE_SECONDS.
+CACHE_SECONDS = 30
+_cache: dict[tuple, tuple[float, dict[str, Any]]] = {}
+_cache_lock = threading.Lock()
+
+
+def invalidate() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
 def get(key: str, *, city=None, on: dt.date | None = None) -> dict[str, Any]:
     """The rule in force for `city` (a city-level Area, its id or None) on day `on` (default today)."""
+    on = on or timezone.localdate()
+    city_id = getattr(city, "pk", city)
+    cache_key = (key, city_id, on)
+    now = time.monotonic()
+    hit = _cache.get(cache_key)
+    if hit is not None and hit[0] > now:
+        return dict(hit[1])
+    value = _read(key, city_id, on)
+    with _cache_lock:
+        if len(_cache) > 4096:  # many distinct days (reports over years): start again
+            _cache.clear()
+        _cache[cache_key] = (now + CACHE_SECONDS, value)
+    return dict(value)
+
+
+def _read(key: str, city_id, on: dt.date) -> dict[str, Any]:
     from .models import PolicyVersion
 
     spec = definition(key)
-    on = on or timezone.localdate()
-    city_id = getattr(city, "pk", city)
     national = (
         PolicyVersion.objects.filter(key=key, city__isnull=True, effective_from__lte=on)
         .order_by("-effective_from").values_list("value", flat=True).first()
@@ -293,6 +322,8 @@ def policy_set(*, actor, key: str, value: dict, effective_from: dt.date, city=No
         after={"key": key, "city": getattr(city, "code", None), "effective_from": effective_from,
                "value": stored, "note": note, "replaced": previous is not None},
     )
+    invalidate()  # this transaction reads its own new version at once
+    transaction.on_commit(invalidate)  # and every reader after commit
     if spec.on_change:
         transaction.on_commit(spec.on_change)
     return version

@@ -1,6 +1,7 @@
 """Account events: audit of logins, and session tracking so deactivation can end sessions."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import audit
@@ -40,3 +41,11 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     audit.record(actor=None, action="core.auth.login_failed", object_type="core.user", object_repr=username,
                  result=AuditResult.DENIED)
+
+
+@receiver([post_save, post_delete], sender="core.PolicyVersion")
+def on_policy_version_changed(sender, **kwargs):
+    """Any write of a rule version (the service, a fixture, a shell) clears the policy cache."""
+    from . import policy
+
+    policy.invalidate()

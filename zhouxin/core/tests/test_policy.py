@@ -211,3 +211,13 @@ def test_city_version_from_the_form_keeps_only_what_differs(personas, client_for
 @pytest.mark.django_db
 def test_unknown_rule_page_is_404(personas, client_for):
     assert client_for("district_admin").get(reverse("core:policy_edit", args=["no.such"])).status_code == 404
+
+
+def test_rules_are_cached_and_a_new_version_is_seen_at_once(personas, django_assert_num_queries):
+    store = policy
+    store.get("core.password")  # warm
+    with django_assert_num_queries(0):
+        assert store.get("core.password")["min_length"] == 10
+    store.policy_set(actor=personas.users["security_admin"], key="core.password", value={"min_length": 12},
+                     effective_from=dt.date.today())
+    assert store.get("core.password")["min_length"] == 12
