@@ -65,22 +65,22 @@ BENCH_SERVER ?= postgres://postgres@127.0.0.1:5432
 BENCH_DB ?= zhouxin_bench
 BENCH_REQUESTS ?= 1000000
 bench: setup
-	@mkdir -p var/bench
+	@mkdir -p var/bench docs/benchmarks
 	$(PY) scripts/bench_intake.py --server $(BENCH_SERVER) --db $(BENCH_DB) --clients 50 --seconds 20 --rounds 2 \
 		--json var/bench/intake.json
 	$(PY) scripts/bench_rankings.py --server $(BENCH_SERVER) --db $(BENCH_DB) --reuse \
 		--requests $(BENCH_REQUESTS) --repeat 30 --json var/bench/rankings.json
-	$(PY) scripts/bench_report.py var/bench/intake.json var/bench/rankings.json | tee var/bench/summary.md
+	$(PY) scripts/bench_report.py var/bench/intake.json var/bench/rankings.json | tee docs/benchmarks/summary.md
 
 ## make bench-quick: the same measurements at small sizes (under 2 minutes).
 bench-quick: setup
-	@mkdir -p var/bench
+	@mkdir -p var/bench docs/benchmarks
 	$(PY) scripts/bench_intake.py --server $(BENCH_SERVER) --db $(BENCH_DB) --clients 50 --seconds 5 --rounds 1 \
 		--json var/bench/intake-quick.json
 	$(PY) scripts/bench_rankings.py --server $(BENCH_SERVER) --db $(BENCH_DB) --reuse \
 		--requests 50000 --repeat 10 --json var/bench/rankings-quick.json
 	$(PY) scripts/bench_report.py var/bench/intake-quick.json var/bench/rankings-quick.json \
-		| tee var/bench/summary-quick.md
+		| tee docs/benchmarks/summary-quick.md
 
 clean:
 	rm -rf $(VENV) node_modules zhouxin/static/vendor staticfiles

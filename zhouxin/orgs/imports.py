@@ -24,6 +24,7 @@ atomic with per-row errors", "long work runs as a task with a progress bar").
 
 from __future__ import annotations
 
+import abc
 import io
 import logging
 import re
@@ -542,7 +543,7 @@ def _text(value: Any) -> str:
     return str(value).replace("\u3000", " ").strip()
 
 
-class _Rows:
+class _Rows(abc.ABC):
     """Row validation shared by both kinds: per-row checks with progress, then one commit."""
 
     def __init__(self, job: ImportJob, kind: ImportKind):
@@ -553,21 +554,23 @@ class _Rows:
         self.errors: list[RowError] = []
 
     # Subclasses fill these.
+    @abc.abstractmethod
     def check_row(self, row: int, raw: dict[str, Any]) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """The row's cleaned values, or None after recording its errors."""
 
-    def check_all(self, plan: _Plan) -> None:
-        """Checks across rows that need the database in bulk (after the per-row pass)."""
+    def check_all(self, plan: _Plan) -> None:  # noqa: B027 - an optional hook, not abstract
+        """Checks across rows that need the database in bulk (after the per-row pass); none by default."""
 
     # The service's field name → the sheet column it came from (for errors found at commit).
     FIELD_COLUMNS: dict[str, str] = {}
 
+    @abc.abstractmethod
     def prepare(self, plan: _Plan) -> PreparedRows:
         """The bulk service's preparation of the plan's rows (no database, no transaction)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def create_many(self, prepared: PreparedRows) -> list[Any]:
-        raise NotImplementedError
+        """Write the prepared rows through the bulk service (inside the import's transaction)."""
 
     def error(self, row: int | None, key: str, message: str) -> None:
         self.errors.append(RowError(row, self.kind.header(key) if key else "", str(message)))
