@@ -72,7 +72,42 @@ INSTALLED_APPS = [
     "zhouxin.core",
     "zhouxin.orgs",
     "zhouxin.dispatch",
+    "zhouxin.portal",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "zhouxin.api",
 ]
+
+# REST API (zhouxin.api): token or TOTP-verified session; structured errors; bounded pages.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "zhouxin.api.authentication.TokenAuthentication",
+        "zhouxin.api.authentication.VerifiedSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "zhouxin.api.pagination.Pagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "zhouxin.api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Zhouxin API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RequestKindEnum": "zhouxin.dispatch.choices.RequestKind",
+        "OrgKindEnum": "zhouxin.orgs.choices.OrgKind",
+        "RequestStatusEnum": "zhouxin.dispatch.choices.Status",
+    },
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

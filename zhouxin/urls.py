@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("zhouxin.core.urls")),
     path("orgs/", include("zhouxin.orgs.urls")),
     path("dispatch/", include("zhouxin.dispatch.urls")),
+    path("api/", include("zhouxin.api.urls")),
+    path("portal/", include("zhouxin.portal.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:  # `make bench` only; forced off in production (settings.py)

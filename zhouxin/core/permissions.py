@@ -52,6 +52,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dispatch.whistle": frozenset({R.STREET_HUB}),
     "dispatch.whistle.report": frozenset({R.DEPARTMENT_HANDLER}),
     "dispatch.whistle.view": frozenset({R.STREET_HUB, R.DEPARTMENT_HANDLER, R.DISTRICT_ADMIN}),
+    # Integration tokens of the REST API (zhouxin.api): the system admin issues and revokes them.
+    "api.token.manage": frozenset({R.SYSTEM_ADMIN}),
 }
 
 

@@ -34,4 +34,10 @@ PUBLIC: dict[str, str] = {
     "core:verify_totp": "second sign-in step; without a pending password step it redirects to login",
     "core:enrol_totp": "first sign-in of staff without a device; needs a pending password step, else redirects",
     "core:logout": "ends the caller's own session only (POST); nothing to protect",
+    "portal:home": "the resident portal's front page: what residents can do; no data",
+    "portal:submit": "residents submit requests without an account; rate-limited per IP, consent required",
+    "portal:suggest": "category suggestions for the text the visitor typed; reads only the public catalogue",
+    "portal:receipt": "shows only the number of the request this session just submitted",
+    "portal:track": "asks for number and phone; answers the same whether they match or not; rate-limited",
+    "portal:verify": "checks the one-time code of this session's pending lookup; 5 attempts, rate-limited",
 }
