@@ -15,7 +15,10 @@ SEALER=$!
 # whistle summonses that missed their report deadline.
 $PY manage.py sla_sweep --loop 60 &
 SWEEPER=$!
-trap 'kill $WORKER $SEALER $SWEEPER 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER 2>/dev/null || true' EXIT INT TERM
+# Housekeeping deletes finished rate-limit windows and expired sessions.
+$PY manage.py housekeeping --loop 300 &
+KEEPER=$!
+trap 'kill $WORKER $SEALER $SWEEPER $KEEPER 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER $KEEPER 2>/dev/null || true' EXIT INT TERM
 
 $PY manage.py demo_logins --url "http://$HOST:$PORT/"
 exec_args=(--bind "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 --access-logfile - --capture-output)

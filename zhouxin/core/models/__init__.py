@@ -3,6 +3,7 @@ from .audit import AuditEntry, AuditSeal
 from .calendar import CalendarDay, CalendarYear
 from .jobs import ImportJob
 from .policy import PolicyVersion
+from .ratelimit import RateLimitWindow
 
 __all__ = [
     "AuditEntry",
@@ -12,6 +13,7 @@ __all__ = [
     "Grant",
     "ImportJob",
     "PolicyVersion",
+    "RateLimitWindow",
     "User",
     "UserSession",
 ]
