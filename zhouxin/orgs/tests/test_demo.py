@@ -183,6 +183,7 @@ def test_demo_code_prints_a_code_the_device_accepts(demo, db):
 def test_demo_logins_lists_every_login(demo, db):
     out = command("demo_logins", "--url", "http://127.0.0.1:8000/")
     assert "http://127.0.0.1:8000/accounts/login/" in out
+    assert "http://127.0.0.1:8000/portal/" in out and "http://127.0.0.1:8000/api/docs/" in out
     for login in demo_module.LOGINS:
         line = next(line for line in out.splitlines() if line.startswith(login.username + " "))
         assert demo_module.DEMO_PASSWORD in line

@@ -44,6 +44,8 @@ class Command(BaseCommand):
         out.write(_("轴心演示环境：%(url)s") % {"url": url})
         login = url.rstrip("/") + resolve_url(settings.LOGIN_URL)
         out.write(_("登录地址：%(url)s") % {"url": login})
+        out.write(_("居民网站（无需登录）：%(url)s") % {"url": url.rstrip("/") + resolve_url("portal:home")})
+        out.write(_("接口文档（登录后）：%(url)s") % {"url": url.rstrip("/") + resolve_url("api:docs")})
         out.write("")
         for line in [header, *table]:
             out.write("  ".join(_pad(str(cell), widths[i]) for i, cell in enumerate(line)).rstrip())
