@@ -13,7 +13,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_view,
+)
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -28,13 +34,22 @@ from zhouxin.orgs.choices import AreaLevel, OrgKind
 from zhouxin.orgs.models import Area, Organisation
 
 from . import serializers as s
+from . import services as api_services
+from . import throttling
+from .schema import ErrorDocumentingAutoSchema
 
 
 class ScopedViewMixin:
-    """Activates the scope of the user DRF authenticated (a token's user, or the session's)."""
+    """Activates the scope of the user DRF authenticated (a token's user, or the session's),
+    after the rate limits (throttling.py): per address before authenticating, per token or
+    account after.  Documents the error responses of every operation (schema.py)."""
+
+    schema = ErrorDocumentingAutoSchema()
 
     def initial(self, request, *args, **kwargs):
+        throttling.check_ip(request)
         super().initial(request, *args, **kwargs)  # authenticates; raises 401/403 before any read
+        throttling.check_client(request)
         self._scope_token = _current.set(scope_for_user(request.user))
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -142,8 +157,14 @@ def _action_schema(serializer):
     return extend_schema(request=serializer, responses={200: s.RequestSerializer})
 
 
-IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, location=OpenApiParameter.HEADER,
-                               description="重试安全：同一密钥重复提交返回第一次创建的工单")
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, location=OpenApiParameter.HEADER,
+    description=("重试安全（1 到 200 个字符，如 UUID）：第一次提交创建工单并返回 201；"
+                 "网络中断后用同一密钥、同样的内容重试，不会重复创建，返回第一次创建的工单和 200；"
+                 "同一密钥用于内容不同的提交返回 422（code 为 idempotency_key_reused），什么也不改变。"))
+CREATED = OpenApiResponse(s.RequestSerializer, description="已创建工单")
+REPLAYED = OpenApiResponse(s.RequestSerializer,
+                           description="重试：同一 Idempotency-Key 和同样的内容已创建过工单，返回该工单，未重复创建")
 
 
 @extend_schema(tags=["requests"])
@@ -185,7 +206,7 @@ class RequestViewSet(ScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
         return super().list(request, *args, **kwargs)
 
     @extend_schema(parameters=[IDEMPOTENCY], request=s.RequestCreateSerializer,
-                   responses={201: s.RequestSerializer, 200: s.RequestSerializer})
+                   responses={201: CREATED, 200: REPLAYED})
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -198,19 +219,15 @@ class RequestViewSet(ScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
             category = Category.objects.filter(code=v["category"]).first()
             if category is None:
                 raise ValidationError({"category": [_("未找到该诉求类别编码。")]})
-        key = request.headers.get("Idempotency-Key")
-        replay = False
-        if key and key.strip() and len(key.strip()) <= services.IDEMPOTENCY_KEY_MAX:
-            digest = services.idempotency_digest(request.user, key.strip())
-            replay = ServiceRequest.objects.unscoped().filter(idempotency_key=digest).exists()
-        created = services.request_intake(
-            actor=request.user, kind=v["kind"], channel=Channel.API, area=area, title=v["title"],
-            description=v["description"], urgency=v["urgency"], category=category, address=v["address"],
-            latitude=v.get("latitude"), longitude=v.get("longitude"), contact_name=v["contact_name"],
-            contact_phone=v["contact_phone"], idempotency_key=key)
+        created, replayed = api_services.api_request_create(
+            actor=request.user, body={**v, "area": area.code, "category": category.code if category else None},
+            idempotency_key=request.headers.get("Idempotency-Key"), kind=v["kind"], channel=Channel.API,
+            area=area, title=v["title"], description=v["description"], urgency=v["urgency"], category=category,
+            address=v["address"], latitude=v.get("latitude"), longitude=v.get("longitude"),
+            contact_name=v["contact_name"], contact_phone=v["contact_phone"])
         created = ServiceRequest.objects.unscoped().select_related("area", "category").get(pk=created.pk)
         return Response(s.RequestSerializer(created).data,
-                        status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
+                        status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
 
     def _act(self, serializer_class, perform):
         obj = self.get_object()

@@ -58,6 +58,7 @@ NAV: list[NavItem] = [
     NavItem(_("审计日志"), "core:audit_list", "core.audit.view", ("core:audit_*",), SYSTEM),
     NavItem(_("账号与授权"), "core:user_list", "core.user.manage", ("core:user_*", "core:grant_*"), SYSTEM),
     NavItem(_("登录锁定"), "core:lockout_list", "core.security.manage", ("core:lockout_*",), SYSTEM),
+    NavItem(_("接口令牌"), "api:token_list", "api.token.manage", ("api:token_*",), SYSTEM),
 ]
 
 

@@ -3,6 +3,8 @@
 A correct password for a staff account does not sign anyone in: the pending
 user is kept in the session for a few minutes and must pass the second factor
 (or enrol one) first.  Members and residents sign in with the password alone.
+Failed steps are also counted per client address (IP_FAILURE_LIMIT): over the limit, the
+address gets a 429 page with Retry-After whatever account it tries.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from .. import policy, services
+from .. import policy, ratelimit, services
 from ..decorators import staff_view
 from ..forms_auth import LoginForm, PasswordChangeForm, TokenForm
 from ..models import User
@@ -37,6 +39,12 @@ from ..models import User
 PENDING = "zx_pending_login"
 PENDING_SECONDS = 5 * 60  # time allowed between the password and the second factor
 PENDING_MAX_FAILURES = 5  # wrong codes before the password must be entered again
+# Failed sign-in steps per client address: axes locks one account after 5 failures, this stops
+# one address from trying a few passwords on each of many accounts (password spraying).  Only
+# failures count, so a street office behind one NAT address is never stopped by its own
+# successful sign-ins; the password step and the code step have a budget each.
+IP_FAILURE_LIMIT = 30
+IP_FAILURE_WINDOW = 10 * 60
 
 
 def failed_message() -> str:
@@ -77,6 +85,30 @@ def lockout_response(request, original_response=None, credentials=None):
                   {"form": form, "next": _next_url(request), "lockout": lockout_message()}, status=429)
 
 
+def _ip_refusal(request, bucket: str) -> ratelimit.RateLimited | None:
+    """The refusal when this address has used up its failed attempts in the current window."""
+    ip = ratelimit.client_ip(request)
+    if ratelimit.hits(bucket, ip, window_seconds=IP_FAILURE_WINDOW) < IP_FAILURE_LIMIT:
+        return None
+    try:  # over the limit: count this attempt too and learn how long the window still runs
+        ratelimit.enforce(bucket, ip, limit=IP_FAILURE_LIMIT, window_seconds=IP_FAILURE_WINDOW)
+    except ratelimit.RateLimited as refused:
+        refused.message = _("您所在的网络登录失败次数过多，为保护账号安全，请 %(minutes)d 分钟后再试。") % {
+            "minutes": max(1, math.ceil(refused.retry_after / 60))}
+        return refused
+    return None  # the window turned over in between
+
+
+def _count_ip_failure(request, bucket: str) -> None:
+    ratelimit.allow(bucket, ratelimit.client_ip(request), limit=IP_FAILURE_LIMIT, window_seconds=IP_FAILURE_WINDOW)
+
+
+def _too_many(response, refused: ratelimit.RateLimited):
+    response.status_code = 429
+    response["Retry-After"] = str(refused.retry_after)
+    return response
+
+
 def _signed_in(user) -> bool:
     return user.is_authenticated and (not user.needs_two_factor or user.is_verified())
 
@@ -91,10 +123,15 @@ def login_view(request):
     if request.method == "GET" and request.session.pop(PENDING, None) is not None:
         request.session.modified = True
     form = LoginForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and (refused := _ip_refusal(request, "login.password.ip")):
+        form = LoginForm(initial={"username": request.POST.get("username", "")[:150]})
+        return _too_many(render(request, "core/auth/login.html",
+                                {"form": form, "next": next_url, "lockout": refused.message}), refused)
     if request.method == "POST" and form.is_valid():
         user = authenticate(request=request, username=form.cleaned_data["username"],
                             password=form.cleaned_data["password"])
         if user is None:
+            _count_ip_failure(request, "login.password.ip")
             form.add_error(None, failed_message())
         elif user.needs_two_factor:
             request.session[PENDING] = {
@@ -169,6 +206,10 @@ def verify_totp(request):
     if device is None:
         return redirect("core:enrol_totp")
     form = TokenForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and (refused := _ip_refusal(request, "login.code.ip")):
+        messages.error(request, refused.message)
+        return _too_many(render(request, "core/auth/verify.html", {"form": TokenForm(), "pending_user": user}),
+                         refused)
     if request.method == "POST" and form.is_valid():
         allowed, info = device.verify_is_allowed()
         if not allowed:
@@ -178,6 +219,7 @@ def verify_totp(request):
             verified = services.totp_verify(user=user, token=form.cleaned_data["token"])
             if verified is not None:
                 return _complete(request, user, pending, verified)
+            _count_ip_failure(request, "login.code.ip")
             if _count_failure(request, pending):
                 return redirect("core:login")
             form.add_error("token", _("验证码错误或已使用过，请输入身份验证器上当前显示的验证码。"))
