@@ -15,6 +15,19 @@ from .services import key_digest
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
+def token_for_key(key: str) -> ApiToken | None:
+    """The live token a key belongs to (not revoked, its user active), its use noted; else None.
+    Shared by the REST API's Token header and Open311's `api_key` parameter."""
+    token = ApiToken.objects.select_related("user").filter(key_digest=key_digest(key)).first()
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
 class TokenAuthentication(authentication.BaseAuthentication):
     keyword = "Token"
 
@@ -28,13 +41,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("令牌无效。")) from None
-        token = ApiToken.objects.select_related("user").filter(key_digest=key_digest(key)).first()
-        if token is None or token.revoked_at is not None or not token.user.is_active:
+        token = token_for_key(key)
+        if token is None:
             raise exceptions.AuthenticationFailed(_("令牌无效或已被吊销。"))
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            token.last_used_at = now
         return token.user, token
 
     def authenticate_header(self, request):

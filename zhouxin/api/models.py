@@ -27,3 +27,27 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class IdempotencyRecord(models.Model):
+    """What an Idempotency-Key of POST /api/v1/requests/ was first used with.
+
+    The request itself carries the key's digest (dispatch's ServiceRequest.idempotency_key,
+    which makes a retry return it); this adds a digest of the body, so that reusing a key for
+    different content is refused instead of silently answered with the first request."""
+
+    key_digest = models.CharField(_("幂等键摘要"), max_length=64, unique=True, editable=False)
+    body_digest = models.CharField(_("请求内容摘要"), max_length=64, editable=False)
+    request = models.ForeignKey("dispatch.ServiceRequest", on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("工单"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("幂等记录")
+        verbose_name_plural = _("幂等记录")
+
+    def __str__(self):
+        return f"{self.key_digest[:8]}… → {self.request_id}"
+
+
+from .open311.models import Open311Submission  # noqa: E402,F401  (GeoReport v2, zhouxin/api/open311/)

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import views, views_tokens
 
 app_name = "api"
 
@@ -15,4 +15,7 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.SwaggerView.as_view(), name="docs"),
+    path("tokens/", views_tokens.token_list, name="token_list"),
+    path("tokens/new/", views_tokens.token_create, name="token_create"),
+    path("tokens/<int:pk>/revoke/", views_tokens.token_revoke, name="token_revoke"),
 ]
