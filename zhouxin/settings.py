@@ -108,6 +108,12 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "zhouxin.dispatch.choices.Status",
     },
 }
+# Open311 GeoReport v2 (zhouxin.api.open311).  jurisdiction_id: the top areas' 区划代码 and
+# pinyin ("1101", "beijing") are always accepted; OPEN311_JURISDICTION adds one more (e.g.
+# "beijing.gov.cn").  POST limits: hits per minute per api_key and per client IP.
+OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "").strip()
+OPEN311_POST_LIMIT_PER_KEY = envint("OPEN311_POST_LIMIT_PER_KEY", 300)
+OPEN311_POST_LIMIT_PER_IP = envint("OPEN311_POST_LIMIT_PER_IP", 600)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

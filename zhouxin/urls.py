@@ -8,6 +8,7 @@ urlpatterns = [
     path("orgs/", include("zhouxin.orgs.urls")),
     path("dispatch/", include("zhouxin.dispatch.urls")),
     path("api/", include("zhouxin.api.urls")),
+    path("open311/v2/", include("zhouxin.api.open311.urls")),
     path("portal/", include("zhouxin.portal.urls")),
 ]
 

@@ -121,3 +121,7 @@ class EventAction(models.TextChoices):
     # The sweep found the contact deadline passed with nobody having called (once per request).
     CONTACT_OVERDUE = "contact_overdue", _("联系超时")
     WHISTLED = "whistled", _("吹哨")
+    # The requester corrected their contact name or phone (PIPL art. 46); moves no counter.
+    CONTACT_CORRECTED = "contact_corrected", _("更正联系方式")
+    # The requester's personal data was deleted at their request (PIPL art. 47); moves no counter.
+    ANONYMISED = "anonymised", _("删除个人信息")

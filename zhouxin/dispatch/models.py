@@ -149,6 +149,9 @@ class ServiceRequest(models.Model):
     satisfaction = models.CharField(_("满意度"), max_length=16, choices=Satisfaction.choices, blank=True)
     reply = models.TextField(_("答复内容"), blank=True)
     invalid_reason = models.CharField(_("无效原因"), max_length=200, blank=True)
+    # Set when the requester's personal data was deleted at their request (PIPL art. 47): the
+    # contact fields, address and coordinates are cleared, the request itself is kept.
+    anonymised_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

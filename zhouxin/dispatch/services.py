@@ -1156,3 +1156,111 @@ def sla_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> SweepResul
                     marked.append(pk)
             last_pk = ids[-1]
     return result
+
+
+# ---------------------------------------------------------------------------
+# The requester's personal data (PIPL): correction and deletion
+# ---------------------------------------------------------------------------
+
+# Statuses in which the contact details are still used (contact, reply, callback).
+CONTACT_CORRECTABLE = frozenset(OPEN_STATUSES | {Status.HELD, Status.REPLIED})
+# What the request keeps after deletion, and why: the record of the public duty performed.
+PIPL_RETENTION_NOTE = ("个人信息已按居民申请删除，诉求记录依据《个人信息保护法》第十三条第一款第三项"
+                       "（履行法定职责）保留")
+
+
+def _mask_name(name: str) -> str:
+    return f"{name[:1]}{'*' * max(1, len(name) - 1)}" if name else ""
+
+
+@transaction.atomic
+def request_contact_correct(*, actor, request: ServiceRequest, contact_name: str, contact_phone: str,
+                            on_behalf_of: str = "") -> bool:
+    """The requester corrects their contact name or phone (PIPL art. 46, right to correction)
+    while the request is still being handled.  Returns False when nothing changed.
+
+    The resident acts through the portal, which proves who they are; the service then runs
+    as the system (actor=None inside scopes_disabled()) and `on_behalf_of` names them
+    ("portal account 12").  The event and audit record keep only masked values."""
+    _authorize(actor, "dispatch.dispatch", request.area.code)
+    errors: dict[str, list] = {}
+    name = _text(contact_name, field="contact_name", label=_("联系人"), max_length=64, required=True, errors=errors)
+    phone = normalise_phone(str(contact_phone or "").strip())
+    if not phone:
+        errors.setdefault("contact_phone", []).append(_("请填写联系电话。"))
+    elif not _PHONE_SHAPE.match(phone):
+        errors.setdefault("contact_phone", []).append(
+            _("联系电话应为 11 位手机号或带区号的固定电话，请核对后重新填写。"))
+    if errors:
+        raise ValidationError(errors)
+    current = ServiceRequest.objects.unscoped().select_for_update().filter(pk=request.pk).first()
+    if current is None:
+        raise TransitionError(_("该工单不存在。"))
+    if current.status not in CONTACT_CORRECTABLE or current.anonymised_at is not None:
+        raise TransitionError(_("该诉求已办结或已结束办理，不能再更正联系方式。"))
+    if current.contact_name == name and current.contact_phone == phone:
+        return False
+    before = {"contact_name": _mask_name(current.contact_name), "contact_phone": mask_phone(current.contact_phone)}
+    after = {"contact_name": _mask_name(name), "contact_phone": mask_phone(phone)}
+    ServiceRequest.objects.unscoped().filter(pk=request.pk).update(
+        contact_name=name, contact_phone=phone, contact_phone_index=blind_index("phone", phone), updated_at=_now())
+    request.contact_name, request.contact_phone = name, phone
+    request.contact_phone_index = blind_index("phone", phone)
+    _event(request, actor=actor, action=EventAction.CONTACT_CORRECTED, from_status=current.status,
+           to_status=current.status, data={"before": before, "after": after, "by": on_behalf_of})
+    _audit(actor, "contact_corrected", request, before=before, after={**after, "by": on_behalf_of})
+    return True
+
+
+@transaction.atomic
+def request_anonymise(*, actor, request: ServiceRequest, on_behalf_of: str = "") -> bool:
+    """Delete the requester's personal data from a request at their request (PIPL art. 47)
+    and keep the request itself: the contact name and phone (with its lookup index), the
+    address, the coordinates and the link to a known person are cleared, metadata (EXIF
+    GPS and the like) is removed from its photos, and the legal basis for keeping the rest
+    (PIPL art. 13(1)(3), performing a statutory duty) is written to the timeline and the
+    audit log.  Neither keeps any of the deleted values.  Returns False when the request was
+    anonymised before.  The request's counters and status are untouched."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from . import imagemeta
+    from .models import Attachment
+
+    _authorize(actor, "dispatch.dispatch", request.area.code)
+    now = _now()
+    claimed = ServiceRequest.objects.unscoped().filter(pk=request.pk, anonymised_at__isnull=True).update(
+        contact_name="", contact_phone="", contact_phone_index="", address="", latitude=None, longitude=None,
+        requester=None, anonymised_at=now, updated_at=now)
+    if claimed != 1:
+        return False
+    for name, value in (("contact_name", ""), ("contact_phone", ""), ("contact_phone_index", ""), ("address", ""),
+                        ("latitude", None), ("longitude", None), ("requester", None), ("anonymised_at", now)):
+        setattr(request, name, value)
+    stripped, old_files = 0, []
+    for attachment in Attachment.objects.filter(request=request).order_by("pk"):
+        try:
+            with attachment.file.open("rb") as handle:
+                data = handle.read()
+        except (OSError, ValueError):
+            logger.warning("attachment %s of request %s could not be read for metadata removal",
+                           attachment.pk, request.pk)
+            continue
+        cleaned = imagemeta.strip(data, attachment.content_type)
+        if cleaned is None or cleaned == data:
+            continue
+        old_files.append(attachment.file.name)
+        attachment.file.save(f"{uuid.uuid4().hex}.{attachments.EXTENSIONS[attachment.content_type]}",
+                             ContentFile(cleaned), save=False)
+        attachment.size, attachment.sha256 = len(cleaned), hashlib.sha256(cleaned).hexdigest()
+        attachment.save(update_fields=["file", "size", "sha256"])
+        stripped += 1
+    if old_files:
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in old_files])
+    status = _fresh_status(request) or request.status
+    data = {"cleared": ["contact_name", "contact_phone", "address", "coordinates", "requester"],
+            "photos_stripped": stripped, "legal_basis": "PIPL art. 13(1)(3)", "by": on_behalf_of}
+    _event(request, actor=actor, action=EventAction.ANONYMISED, from_status=status, to_status=status,
+           note=PIPL_RETENTION_NOTE, data=data, at=now)
+    _audit(actor, "anonymised", request, after={**data, "note": PIPL_RETENTION_NOTE})
+    return True

@@ -9,4 +9,4 @@ class PortalConfig(AppConfig):
     verbose_name = _("居民网站")
 
     def ready(self):
-        from . import policy  # noqa: F401  (registers "portal.consent")
+        from . import policy  # noqa: F401  (registers "portal.consent" and "portal.account")

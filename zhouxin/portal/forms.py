@@ -18,24 +18,42 @@ _KEY = re.compile(r"^[0-9a-f]{32}$")
 _PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
-def public_areas():
-    """Active communities and grids, for the location picker.  Area is a scoped model and an
-    anonymous visitor's scope is EMPTY, so the public list is read explicitly with
-    unscoped(), limited to active community and grid levels (names and codes only are public)."""
-    return list(Area.objects.unscoped()
-                .filter(is_active=True, level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID])
-                .select_related("parent").order_by("code"))
+def public_communities() -> list[Area]:
+    """Active communities, for the location picker.  Area is a scoped model and an anonymous
+    visitor's scope is EMPTY, so the public list is read explicitly with unscoped(), limited
+    to active communities (names and codes are public)."""
+    return list(Area.objects.unscoped().filter(is_active=True, level=AreaLevel.COMMUNITY).order_by("code"))
 
 
-def area_choices(areas) -> list:
-    """Grouped by street (communities) — a grid is shown under its community's street."""
-    names = {a.code: a.name for a in Area.objects.unscoped().filter(
-        code__in={a.code[:9] for a in areas} | {a.code[:12] for a in areas})}
+def public_grids(community_code: str) -> list[Area]:
+    """The active grids of one community (none for anything that is not a community code)."""
+    code = str(community_code or "")
+    if len(code) != 12 or not code.isdigit():
+        return []
+    return list(Area.objects.unscoped().filter(is_active=True, level=AreaLevel.GRID, code__startswith=code)
+                .order_by("code"))
+
+
+def public_area(code: str) -> Area | None:
+    """An active community or grid by code, else None."""
+    code = str(code or "").strip()
+    if not code.isdigit() or len(code) not in (12, 15):
+        return None
+    return Area.objects.unscoped().filter(code=code, is_active=True,
+                                          level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID]).first()
+
+
+def community_choices(communities) -> list:
+    """Communities grouped by their street."""
+    streets = {a.code: a.name for a in Area.objects.unscoped().filter(code__in={c.code[:9] for c in communities})}
     groups: OrderedDict[str, list] = OrderedDict()
-    for a in areas:
-        label = a.name if a.level == AreaLevel.COMMUNITY else f"{names.get(a.code[:12], '')} · {a.name}"
-        groups.setdefault(names.get(a.code[:9], ""), []).append((a.code, label))
-    return [("", _("请选择社区或网格"))] + list(groups.items())
+    for community in communities:
+        groups.setdefault(streets.get(community.code[:9], ""), []).append((community.code, community.name))
+    return [("", _("请选择社区"))] + list(groups.items())
+
+
+def grid_choices(grids) -> list:
+    return [("", _("不清楚或不选网格"))] + [(g.code, g.name) for g in grids]
 
 
 def category_choices() -> list:
@@ -87,9 +105,10 @@ class SubmitForm(AccessibleForm):
                                                   "max_length": _("具体情况不能超过 %(limit_value)d 个字。")})
     category = forms.TypedChoiceField(label=_("诉求类别"), required=False, coerce=int, empty_value=None,
                                       error_messages={"invalid_choice": _("请从列表中选择一个具体类别。")})
-    area = forms.ChoiceField(label=_("发生地（社区或网格）"),
-                             error_messages={"required": _("请选择问题发生的社区或网格。"),
-                                             "invalid_choice": _("请从列表中选择社区或网格。")})
+    area = forms.CharField(label=_("发生地（社区或网格）"), help_text=_("先选择社区，再选择网格（可不选）"),
+                           widget=forms.Select,
+                           error_messages={"required": _("请选择问题发生的社区或网格。")})
+    grid = forms.CharField(label=_("所在网格（可不选）"), required=False, widget=forms.Select)
     address = forms.CharField(label=_("详细地址"), max_length=200, required=False,
                               help_text=_("例如：3 号楼 2 单元门口"),
                               error_messages={"max_length": _("详细地址不能超过 %(limit_value)d 个字。")})
@@ -108,11 +127,12 @@ class SubmitForm(AccessibleForm):
     consent_version = forms.CharField(widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, areas, consent_version: str, **kwargs):
+    def __init__(self, *args, consent_version: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.areas = {a.code: a for a in areas}
         self.current_consent = consent_version
-        self.fields["area"].choices = area_choices(areas)
+        self.fields["area"].widget.choices = community_choices(public_communities())
+        chosen = str(self.data.get("area", "") if self.is_bound else self.initial.get("area", ""))
+        self.fields["grid"].widget.choices = grid_choices(public_grids(chosen[:12]))
         self.fields["category"].choices = category_choices()
         self.fields["category"].widget.attrs["id"] = "zx-category"
 
@@ -135,7 +155,21 @@ class SubmitForm(AccessibleForm):
         return version
 
     def clean_area(self):
-        return self.areas[self.cleaned_data["area"]]
+        area = public_area(self.cleaned_data["area"])
+        if area is None:
+            raise forms.ValidationError(_("请从列表中选择社区或网格。"))
+        return area
+
+    def clean(self):
+        data = super().clean()
+        area, grid_code = data.get("area"), (data.get("grid") or "").strip()
+        if area is not None and grid_code:
+            grid = public_area(grid_code)
+            if grid is None or grid.level != AreaLevel.GRID or not grid.code.startswith(area.code[:12]):
+                self.add_error("grid", _("所选网格不属于所选社区，请重新选择。"))
+            else:
+                data["area"] = grid
+        return data
 
     def clean_category(self):
         pk = self.cleaned_data.get("category")
@@ -176,3 +210,49 @@ class RateForm(AccessibleForm):
                                      choices=[(v, lbl) for v, lbl in Satisfaction.choices if v != "unreachable"],
                                      error_messages={"required": _("请选择满意程度。"),
                                                      "invalid_choice": _("请选择满意程度。")})
+
+
+class SignInForm(AccessibleForm):
+    phone = forms.CharField(label=_("手机号"), max_length=20,
+                            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+                            error_messages={"required": _("请填写手机号。")})
+    consent = forms.BooleanField(label=_("我已阅读并同意《居民账号个人信息处理告知》"),
+                                 error_messages={"required": _("请阅读并勾选同意居民账号个人信息处理告知。")})
+    consent_version = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, consent_version: str, **kwargs):
+        kwargs.setdefault("initial", {})["consent_version"] = consent_version
+        super().__init__(*args, **kwargs)
+        self.current_consent = consent_version
+
+    def clean_phone(self):
+        phone = "".join(self.cleaned_data["phone"].split())
+        if not _PHONE.match(phone):
+            raise forms.ValidationError(_("请填写 11 位手机号。"))
+        return phone
+
+    def clean_consent_version(self):
+        version = self.cleaned_data["consent_version"]
+        if version != self.current_consent:
+            raise forms.ValidationError(_("居民账号个人信息处理告知已更新，请阅读新的告知后重新勾选同意。"))
+        return version
+
+
+class ContactForm(AccessibleForm):
+    contact_name = forms.CharField(label=_("联系人"), max_length=64,
+                                   error_messages={"required": _("请填写联系人姓名。"),
+                                                   "max_length": _("联系人不能超过 %(limit_value)d 个字。")})
+    contact_phone = forms.CharField(label=_("手机号"), max_length=20,
+                                    widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+                                    error_messages={"required": _("请填写手机号。")})
+
+    def clean_contact_phone(self):
+        phone = "".join(self.cleaned_data["contact_phone"].split())
+        if not _PHONE.match(phone):
+            raise forms.ValidationError(_("请填写 11 位手机号，用于接收查询验证码。"))
+        return phone
+
+
+class DeleteForm(AccessibleForm):
+    confirm = forms.BooleanField(label=_("我已了解上述后果，确认删除我的账号和诉求中的个人信息"),
+                                 error_messages={"required": _("请勾选确认后再删除。")})

@@ -2,15 +2,13 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _portal_isolation(settings):
-    """Texts go to the in-memory outbox; rate-limit counters start from zero in each test."""
-    from django.core.cache import cache
-
+def _portal_isolation(settings, tmp_path):
+    """Texts go to the in-memory outbox, uploaded photos to a temporary directory.  Rate-limit
+    counters live in the database (zhouxin.core.ratelimit): each test's transaction starts at zero."""
     from zhouxin.portal import sms
 
     settings.SMS_BACKEND = "zhouxin.portal.sms.MemoryBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
     sms.outbox.clear()
-    cache.clear()
     yield
     sms.outbox.clear()
-    cache.clear()

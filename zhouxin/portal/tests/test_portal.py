@@ -62,7 +62,9 @@ def test_home_and_form_are_public_and_show_no_staff_navigation(personas):
     home = client.get(reverse("portal:home"))
     assert home.status_code == 200 and "我要反映" in home.content.decode()
     page = client.get(reverse("portal:submit")).content.decode()
-    assert "多福巷社区" in page and "多福巷社区第一网格" in page  # the public picker, despite the empty scope
+    assert "多福巷社区" in page and "西交民巷社区" in page  # the public picker, despite the empty scope
+    grids = client.get(reverse("portal:grids"), {"area": personas.areas["community_a"].code}).content.decode()
+    assert "多福巷社区第一网格" in grids  # the grids of the chosen community, loaded by htmx
     assert "工作台" not in page and "退出登录" not in page
     assert "2026-11" in page  # the consent version shown and carried
 
