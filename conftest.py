@@ -81,6 +81,22 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
+def orm_beside_playwright():
+    """Playwright's sync API keeps an event loop in the main thread from its first use until the
+    end of the session, and Django refuses ORM calls made while a loop runs in the thread.  The
+    ORM calls of browser tests (and of every later test, the database flushes included) are
+    ordinary synchronous calls, so browser test modules lift the guard with
+    `pytest.mark.usefixtures("orm_beside_playwright")` from their first test to the session's end."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     """Our users' browsers ask for Chinese; the interface answers in zh-Hans."""
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}

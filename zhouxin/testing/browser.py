@@ -1,5 +1,56 @@
 """Helpers for the Playwright journeys."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+class Axe:
+    """Runs axe-core (from npm, injected by the test; the page's context needs bypass_csp=True)
+    on pages and keeps the serious and critical violations."""
+
+    def __init__(self):
+        if not AXE_JS.exists():
+            pytest.fail(f"{AXE_JS} is missing: run `npm ci` (axe-core is a devDependency in package.json)")
+        self.source = AXE_JS.read_text(encoding="utf-8")
+        self.checked: list[str] = []
+        self.findings: list[str] = []
+
+    def check(self, page, name: str) -> None:
+        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+            page.add_script_tag(content=self.source)
+        result = page.evaluate("""async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(" "), summary: n.failureSummary}))}));
+        }""")
+        self.checked.append(name)
+        for violation in result:
+            if violation["impact"] in BLOCKING_IMPACTS:
+                for node in violation["nodes"]:
+                    self.findings.append(f"[{name}] {violation['id']} ({violation['impact']}): {violation['help']}\n"
+                                         f"    {node['target']}\n    {node['summary']}")
+
+    def check_url(self, context, url: str) -> None:
+        """Open `url` in a new page of `context`, check it, close the page."""
+        page = context.new_page()
+        page.goto(url)
+        self.check(page, url)
+        page.close()
+
+    def assert_clean(self) -> None:
+        report = "\n".join(self.findings)
+        if report:
+            print(f"axe-core: serious/critical violations\n{report}")
+        assert not self.findings, f"axe-core found serious/critical violations:\n{report}"
+
+
 
 def open_from_menu(page, menu: str, entry: str) -> None:
     """Click `entry` in the top bar: inside the menu named `menu` when the user's bar groups

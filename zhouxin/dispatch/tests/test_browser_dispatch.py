@@ -14,7 +14,6 @@ pytest-playwright keeps a full-page screenshot of a failure under test-results/.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -26,22 +25,10 @@ from zhouxin.dispatch.models import ServiceRequest
 from zhouxin.testing.browser import open_from_menu
 from zhouxin.testing.personas import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("orm_beside_playwright")]
 
 TIMEOUT_MS = 15_000
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _orm_beside_playwright():
-    """Playwright's sync API keeps an event loop in the main thread; the ORM calls here are plain
-    synchronous calls (see zhouxin/orgs/tests/test_browser.py for the full story)."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def sign_in(page, live_server, personas, username: str):

@@ -27,25 +27,11 @@ from zhouxin.testing.personas import PASSWORD
 
 from .test_imports import DUOFU, JIXIANG, ORG_HEADERS, YINZHA, xlsx_bytes
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("orm_beside_playwright")]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TIMEOUT_MS = 15_000
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _orm_beside_playwright():
-    """Playwright's sync API keeps an event loop in the main thread from its first use until the
-    end of the session, and Django refuses ORM calls made while a loop runs in the thread.  The
-    ORM calls here (and in every later test, the database flushes included) are ordinary
-    synchronous calls, so the guard is lifted from the first browser test to the session's end."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def _database_url_of_this_test() -> str:

@@ -11,49 +11,24 @@ only to inject it; a "serious" or "critical" violation fails the test.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from zhouxin.dispatch import classify
 from zhouxin.portal import sms
+from zhouxin.testing.browser import Axe
 
 from .helpers import make_request
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("orm_beside_playwright")]
 
 TIMEOUT_MS = 15_000
 PHONE_VIEWPORT = {"width": 390, "height": 844}
-AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = "13911113333"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _orm_beside_playwright():
-    """Playwright's sync API keeps an event loop in the main thread; the ORM calls here are
-    plain synchronous calls (see zhouxin/orgs/tests/test_browser.py)."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def axe_violations(context, url: str) -> list[str]:
-    page = context.new_page()
-    page.goto(url)
-    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
-    found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-        .filter(v => v.impact === "serious" || v.impact === "critical")
-        .map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", "))""")
-    page.close()
-    return [f"{url}: {v}" for v in found]
 
 
 def text_code() -> str:
@@ -64,8 +39,7 @@ def test_a_resident_signs_in_on_a_phone_and_sees_their_requests(
         personas, dispatch_world, live_server, browser, browser_context_args):
     from playwright.sync_api import expect
 
-    if not AXE_JS.exists():
-        pytest.fail(f"{AXE_JS} is missing: run `npm ci`")
+    axe = Axe()
     expect.set_options(timeout=TIMEOUT_MS)
     classify.invalidate_catalogue()
     url = live_server.url
@@ -129,7 +103,8 @@ def test_a_resident_signs_in_on_a_phone_and_sees_their_requests(
              reverse("portal:status", args=[mine.number]), reverse("portal:communities"),
              reverse("portal:street", args=[personas.areas["street_a"].code]),
              reverse("portal:community", args=[personas.areas["community_a"].code])]
-    findings = [v for path in pages for v in axe_violations(audit, url + path)]
+    for path in pages:
+        axe.check_url(audit, url + path)
     anonymous = browser.new_context(**phone, bypass_csp=True)
-    findings += axe_violations(anonymous, url + reverse("portal:signin"))
-    assert not findings, "\n".join(findings)
+    axe.check_url(anonymous, url + reverse("portal:signin"))
+    axe.assert_clean()

@@ -20,12 +20,9 @@ pytest-playwright keeps a full-page screenshot of a failure under test-results/.
 from __future__ import annotations
 
 import base64
-import os
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from zhouxin.core.scoping import scopes_disabled
@@ -33,63 +30,17 @@ from zhouxin.dispatch import classify, services
 from zhouxin.dispatch.choices import Satisfaction, Status
 from zhouxin.dispatch.models import Attachment, ServiceRequest
 from zhouxin.portal import sms
-from zhouxin.testing.browser import open_from_menu
+from zhouxin.testing.browser import Axe, open_from_menu
 from zhouxin.testing.personas import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("orm_beside_playwright")]
 
 TIMEOUT_MS = 15_000
 PHONE_VIEWPORT = {"width": 390, "height": 844}
-AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
-BLOCKING_IMPACTS = ("serious", "critical")
 TITLE = "5号楼楼道灯不亮"
 PHONE = "13911112222"
 REPLY = "已联系物业更换5号楼2单元楼道灯，并检查了整栋楼的照明线路。"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _orm_beside_playwright():
-    """Playwright's sync API keeps an event loop in the main thread; the ORM calls here are plain
-    synchronous calls (see zhouxin/orgs/tests/test_browser.py for the full story)."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-class Axe:
-    """Runs axe-core on the current page and keeps the serious and critical violations."""
-
-    def __init__(self):
-        if not AXE_JS.exists():
-            pytest.fail(f"{AXE_JS} is missing: run `npm ci` (axe-core is a devDependency in package.json)")
-        self.source = AXE_JS.read_text(encoding="utf-8")
-        self.checked: list[str] = []
-        self.findings: list[str] = []
-
-    def check(self, page, name: str) -> None:
-        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-            page.add_script_tag(content=self.source)
-        result = page.evaluate("""async () => {
-            const r = await axe.run(document, {resultTypes: ["violations"]});
-            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => ({target: n.target.join(" "), summary: n.failureSummary}))}));
-        }""")
-        self.checked.append(name)
-        for violation in result:
-            if violation["impact"] in BLOCKING_IMPACTS:
-                for node in violation["nodes"]:
-                    self.findings.append(f"[{name}] {violation['id']} ({violation['impact']}): {violation['help']}\n"
-                                         f"    {node['target']}\n    {node['summary']}")
-
-    def assert_clean(self) -> None:
-        report = "\n".join(self.findings)
-        if report:
-            print(f"axe-core: serious/critical violations on the portal pages\n{report}")
-        assert not self.findings, f"axe-core found serious/critical violations:\n{report}"
 
 
 def photo_from_the_phone(page) -> bytes:
