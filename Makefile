@@ -34,6 +34,7 @@ migrate: setup
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py calendar_seed
 	$(PY) manage.py seed_catalogue
+	$(PY) manage.py seed_lexicon -v0
 
 demo: migrate
 	$(PY) manage.py load_demo

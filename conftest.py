@@ -47,6 +47,17 @@ def _fresh_calendar_cache():
     policy.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_lexicon_cache():
+    """The spam lexicon's automaton is cached per process; a test's rolled-back lexicon
+    must not screen the next test's text."""
+    from zhouxin.moderation import lexicon
+
+    lexicon.reset_cache()
+    yield
+    lexicon.reset_cache()
+
+
 @pytest.fixture
 def personas(db):
     from zhouxin.testing.personas import build_personas

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "zhouxin.orgs",
     "zhouxin.dispatch",
     "zhouxin.portal",
+    "zhouxin.moderation",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

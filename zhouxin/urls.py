@@ -10,6 +10,9 @@ urlpatterns = [
     path("api/", include("zhouxin.api.urls")),
     path("open311/v2/", include("zhouxin.api.open311.urls")),
     path("portal/", include("zhouxin.portal.urls")),
+    path("moderation/", include("zhouxin.moderation.urls")),
+    # Notices: staff pages under /publishing/, public pages under /portal/notices/.
+    path("", include("zhouxin.publishing.urls")),
 ]
 
 if settings.BENCH_ENDPOINTS:  # `make bench` only; forced off in production (settings.py)

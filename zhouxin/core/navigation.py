@@ -49,6 +49,8 @@ NAV: list[NavItem] = [
     NavItem(_("分类与派单规则"), "dispatch:catalogue", "dispatch.catalogue.view",
             ("dispatch:category_*", "dispatch:routing_*"), DISPATCH),
     NavItem(_("时限计算"), "dispatch:deadline_calculator", "dispatch.catalogue.view", (), DISPATCH),
+    NavItem(_("内容审核"), "moderation:queue", "moderation.review", ("moderation:decide",), DISPATCH),
+    NavItem(_("社区公告"), "publishing:notice_list", "publishing.edit", ("publishing:notice_*",)),
     NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
             ("orgs:area_*", "orgs:search", "orgs:org_*"), ORGS),
     NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",), ORGS),
@@ -57,6 +59,7 @@ NAV: list[NavItem] = [
     NavItem(_("政策规则"), "core:policy_list", "core.policy.view", ("core:policy_*",), SYSTEM),
     NavItem(_("审计日志"), "core:audit_list", "core.audit.view", ("core:audit_*",), SYSTEM),
     NavItem(_("账号与授权"), "core:user_list", "core.user.manage", ("core:user_*", "core:grant_*"), SYSTEM),
+    NavItem(_("敏感词库"), "moderation:lexicon", "moderation.lexicon.edit", ("moderation:lexicon_*",), SYSTEM),
     NavItem(_("登录锁定"), "core:lockout_list", "core.security.manage", ("core:lockout_*",), SYSTEM),
     NavItem(_("接口令牌"), "api:token_list", "api.token.manage", ("api:token_*",), SYSTEM),
 ]

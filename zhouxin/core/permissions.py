@@ -52,6 +52,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dispatch.whistle": frozenset({R.STREET_HUB}),
     "dispatch.whistle.report": frozenset({R.DEPARTMENT_HANDLER}),
     "dispatch.whistle.view": frozenset({R.STREET_HUB, R.DEPARTMENT_HANDLER, R.DISTRICT_ADMIN}),
+    # Notices (社区公告): written by community and street staff, approved by the street or district.
+    "publishing.edit": frozenset({R.COMMUNITY_STAFF, R.STREET_HUB, R.DISTRICT_ADMIN}),
+    "publishing.approve": frozenset({R.STREET_HUB, R.DISTRICT_ADMIN}),
+    # moderation (内容审核): the spam lexicon is the whole deployment's (security admin, district
+    # admin); held content is reviewed by the street hub (its street) and the district.
+    "moderation.lexicon.edit": frozenset({R.SECURITY_ADMIN, R.DISTRICT_ADMIN}),
+    "moderation.review": frozenset({R.STREET_HUB, R.DISTRICT_ADMIN}),
     # Integration tokens of the REST API (zhouxin.api): the system admin issues and revokes them.
     "api.token.manage": frozenset({R.SYSTEM_ADMIN}),
 }

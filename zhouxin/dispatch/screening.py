@@ -1,7 +1,7 @@
 """The screening hook of intake: every registered screen looks at a request's text.
 
 A screen is a callable `screen(text: str) -> ScreenResult`.  Intake runs every
-registered screen on the title and description; the first that says `hold`
+registered screen on the title, the description and the images' file names; the first that says `hold`
 puts the request on hold (status HELD, with the screen's reason) for a street
 dispatcher to release or invalidate.  Issue 5 (integrity) registers the real
 spam screening from its AppConfig.ready():

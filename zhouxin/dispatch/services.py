@@ -492,7 +492,8 @@ def request_intake(*, actor, kind, channel, area, title, description, urgency=Ur
 
     values = cleaned.values
     text = f"{values['title']}\n{values['description']}"
-    screen = screening.screen_text(text)
+    # The uploaded images' file names are user text too (spam hides in them): screened, not suggested from.
+    screen = screening.screen_text("\n".join([text, *(image.original_name for image in cleaned.images)]))
     suggestions = _suggestions(text)
     now = _now()
     city = district.parent_id
