@@ -40,6 +40,7 @@ demo: migrate
 	$(PY) manage.py load_demo
 	$(PY) manage.py seed_catalogue --routing-district 110101
 	$(PY) manage.py load_demo_requests
+	$(PY) manage.py load_demo_notices
 
 ## make run: install everything, migrate the embedded SQLite database, load the demo
 ## district (idempotent), start the web server and the task worker.

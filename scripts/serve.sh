@@ -18,7 +18,12 @@ SWEEPER=$!
 # Housekeeping deletes finished rate-limit windows and expired sessions.
 $PY manage.py housekeeping --loop 300 &
 KEEPER=$!
-trap 'kill $WORKER $SEALER $SWEEPER $KEEPER 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER $KEEPER 2>/dev/null || true' EXIT INT TERM
+# Published-content integrity: the template and static files as deployed are the baseline; the
+# monitor re-renders every public page as a browser and as search engines every 10 minutes.
+$PY manage.py integrity_baseline
+$PY manage.py verify_published --loop "${VERIFY_SECONDS:-600}" &
+VERIFIER=$!
+trap 'kill $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER 2>/dev/null || true' EXIT INT TERM
 
 $PY manage.py demo_logins --url "http://$HOST:$PORT/"
 exec_args=(--bind "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 --access-logfile - --capture-output)

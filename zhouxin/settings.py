@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "zhouxin.api",
+    "zhouxin.publishing",
 ]
 
 # REST API (zhouxin.api): token or TOTP-verified session; structured errors; bounded pages.
@@ -130,6 +131,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "zhouxin.core.middleware.SessionTimeoutMiddleware",
     "zhouxin.core.middleware.ScopeMiddleware",
+    # A public page the integrity monitor withheld answers "页面核查中" (zhouxin/publishing).
+    "zhouxin.publishing.middleware.WithheldPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "zhouxin.core.middleware.SecurityHeadersMiddleware",

@@ -20,3 +20,4 @@ if settings.BENCH_ENDPOINTS:  # `make bench` only; forced off in production (set
 
 handler403 = "zhouxin.core.views.errors.permission_denied"
 handler404 = "zhouxin.core.views.errors.page_not_found"
+handler500 = "zhouxin.core.faults.server_error"  # database/audit outages → 503, no DB while rendering

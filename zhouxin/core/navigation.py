@@ -61,6 +61,8 @@ NAV: list[NavItem] = [
     NavItem(_("账号与授权"), "core:user_list", "core.user.manage", ("core:user_*", "core:grant_*"), SYSTEM),
     NavItem(_("敏感词库"), "moderation:lexicon", "moderation.lexicon.edit", ("moderation:lexicon_*",), SYSTEM),
     NavItem(_("登录锁定"), "core:lockout_list", "core.security.manage", ("core:lockout_*",), SYSTEM),
+    NavItem(_("页面完整性"), "publishing:integrity", "core.security.manage",
+            ("publishing:alert_*", "publishing:page_*", "publishing:baseline_*"), SYSTEM),
     NavItem(_("接口令牌"), "api:token_list", "api.token.manage", ("api:token_*",), SYSTEM),
 ]
 
