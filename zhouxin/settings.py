@@ -122,6 +122,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "zhouxin.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Database down → 503, audit log down → refused (zhouxin/core/faults.py); outside every
+    # middleware that may read the database (sessions, auth, OTP, axes, timeouts, scope).
+    "zhouxin.core.faults.RequestSizeMiddleware",
+    "zhouxin.core.faults.DatabaseFaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -173,7 +177,10 @@ SQLITE_OPTIONS = {
 }
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+    # Health checks: a persistent connection that died with a database restart is replaced
+    # at the start of the next request instead of failing it (zhouxin/core/faults.py).
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+                                                  conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 else:
@@ -292,6 +299,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+# Whole request bodies above this are refused (413) before they are read (faults.RequestSizeMiddleware):
+# the largest form takes 9 images of 5 MB.  Per-file caps are in the forms.  MEDIA_ROOT is served
+# by no URL (MEDIA_URL stays empty, WhiteNoise serves STATIC_ROOT only): files go out through
+# views that check the caller's scope (dispatch:attachment).
+UPLOAD_REQUEST_MAX_BYTES = envint("UPLOAD_REQUEST_MAX_BYTES", 50 * 1024 * 1024)
         "LOCATION": "zhouxin",
     }
 }

@@ -163,6 +163,36 @@ def snapshot(obj, fields: list[str]) -> dict[str, Any]:
 
 # --- Writing ------------------------------------------------------------------
 
+class AuditUnavailable(Exception):
+    """The audit entry could not be written, so the action it records must not happen.
+
+    Raised by record() and record_many() in place of the database's error (a trigger, a
+    revoked privilege, a full disk…).  Leaving the service's atomic block it rolls the
+    whole transaction back; zhouxin.core.faults answers the visitor with a clear 503
+    ("refused, nothing changed") instead of a 500.  A lost connection is not turned into
+    this: it stays the database's error, answered as "database unavailable".
+    """
+
+    def __init__(self, action: str = ""):
+        super().__init__(f"audit entry could not be written: {action}")
+        self.action = action
+
+
+def _insert(action: str, write) -> None:
+    """Run the INSERT of an audit entry; any refusal by the database becomes AuditUnavailable."""
+    from django.db import DatabaseError
+
+    from .faults import is_database_unavailable
+
+    try:
+        write()
+    except DatabaseError as exc:
+        if is_database_unavailable(exc):
+            raise
+        logger.error("audit entry %s could not be written; the action is refused", action, exc_info=True)
+        raise AuditUnavailable(action) from exc
+
+
 def _entry(*, actor, at: datetime | None, ctx, action: str, obj=None, object_type: str = "",
            object_id: str | int = "", object_repr: str = "", before: dict | None = None, after: dict | None = None,
            result: str = AuditResult.OK, hashed: bool = True) -> AuditEntry:
@@ -208,7 +238,7 @@ def record(
     entry = _entry(actor=actor, at=timezone.now(), ctx=context.current(), action=action, obj=obj,
                    object_type=object_type, object_id=object_id, object_repr=object_repr, before=before,
                    after=after, result=result)
-    entry.save(force_insert=True)
+    _insert(entry.action, lambda: entry.save(force_insert=True))
     _schedule_seal(entry)
     return entry
 
@@ -272,7 +302,7 @@ def record_many(*, actor, entries: list[dict[str, Any]] | PreparedEntries) -> li
         if obj is not None and not id_given:
             entry.object_id = _clean_text(str(obj.pk if obj.pk is not None else ""), 64)
         entry.content_hash = content_hash(entry)
-    AuditEntry.objects.bulk_create(built, batch_size=RECORD_MANY_BATCH)
+    _insert(built[0].action, lambda: AuditEntry.objects.bulk_create(built, batch_size=RECORD_MANY_BATCH))
     first = built[0]
     if first.pk is None:  # a database that cannot return ids from a bulk INSERT (SQLite < 3.35)
         first.pk = (AuditEntry.objects.filter(at=at, action=first.action, content_hash=first.content_hash)

@@ -4,8 +4,8 @@ Only JPEG, PNG and WebP are accepted.  The format is recognised from the magic
 bytes and the pixel size is read from the image header (JPEG SOFn segment, PNG
 IHDR chunk, WebP VP8/VP8L/VP8X chunk) without decoding pixels, so no imaging
 library is needed and a file that merely claims to be an image (a renamed
-script, an HTML page, a truncated upload, a "decompression bomb" header) is
-refused.  Limits: at most MAX_IMAGES files of at most MAX_BYTES each, every side
+script, an HTML page, an SVG, a truncated upload, a "decompression bomb" header) is
+refused, and so is a real image that also carries HTML or script (a polyglot).  Limits: at most MAX_IMAGES files of at most MAX_BYTES each, every side
 between 1 and MAX_SIDE pixels and at most MAX_PIXELS pixels.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import struct
 import uuid
 from dataclasses import dataclass
@@ -34,6 +35,16 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 # Markers without a length field.
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
+
+
+# Markup that makes a file a polyglot (an image that is also an HTML page or a PHP script):
+# refused wherever it sits, in a comment segment or after the end of the image.  Only long,
+# distinctive byte strings, so that compressed pixel data (random-looking bytes) does not
+# match by chance: "<html>" has odds of about 1 in 500,000 per 5 MB photo, "<script " far
+# less; real metadata is "<?xpacket" and "<x:xmpmeta".  An SVG never gets here (not a
+# JPEG, PNG or WebP).
+_ACTIVE_CONTENT = re.compile(rb"<(?:script|html|body|iframe|object|embed)[\s>/]|<\?php\s|javascript:",
+                             re.IGNORECASE)
 
 
 class ImageError(ValueError):
@@ -181,6 +192,9 @@ def check_images(images) -> tuple[list[CheckedImage], list[str]]:
             kind, width, height = sniff(data)
         except (ImageError, struct.error, IndexError):
             errors.append(_("“%(name)s”不是 JPEG、PNG 或 WebP 图片（按文件内容判断）。") % {"name": label})
+            continue
+        if _ACTIVE_CONTENT.search(data):
+            errors.append(_("“%(name)s”中夹带了网页或脚本代码，不能作为图片上传。") % {"name": label})
             continue
         if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE) or width * height > MAX_PIXELS:
             errors.append(_("图片“%(name)s”的尺寸 %(w)d×%(h)d 无效或过大。") % {"name": label, "w": width, "h": height})

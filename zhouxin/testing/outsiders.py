@@ -34,6 +34,7 @@ PUBLIC: dict[str, str] = {
     "core:verify_totp": "second sign-in step; without a pending password step it redirects to login",
     "core:enrol_totp": "first sign-in of staff without a device; needs a pending password step, else redirects",
     "core:logout": "ends the caller's own session only (POST); nothing to protect",
+    "core:health": "health check for load balancers: says only whether the database answers",
     "portal:home": "the resident portal's front page: what residents can do; no data",
     "portal:submit": "residents submit requests without an account; rate-limited per IP, consent required",
     "portal:suggest": "category suggestions for the text the visitor typed; reads only the public catalogue",
@@ -47,9 +48,9 @@ PUBLIC: dict[str, str] = {
     "portal:communities": "public list of streets; names only",
     "portal:street": "public list of a street's communities; names only",
     "portal:community": "a community's public page: office contact and aggregate figures, nothing personal",
-    "open311:discovery": "Open311 service discovery: the endpoint, its formats and how to get a key; no data",
     "publishing:public_list": "a community's or street's published notices; published items only, never drafts",
     "publishing:public_detail": "one published notice; drafts, pending and taken-down notices answer 404",
+    "open311:discovery": "Open311 service discovery: the endpoint, its formats and how to get a key; no data",
     "open311:services": "Open311 service list: the public request catalogue (category names and keywords)",
     "open311:service_definition": "Open311 service definition: the attributes a request of a catalogue item takes",
 }

@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -142,7 +143,8 @@ def login_view(request):
                 return redirect("core:enrol_totp")
             return redirect("core:verify_totp")
         else:
-            auth_login(request, user)
+            with transaction.atomic():  # last_login, axes, session, audit: all or none (faults.py)
+                auth_login(request, user)
             _warn_old_password(request, user)
             return redirect(next_url)
     return render(request, "core/auth/login.html", {"form": form, "next": next_url})
@@ -183,8 +185,9 @@ def _count_failure(request, pending) -> bool:
 
 def _complete(request, user, pending, device):
     del request.session[PENDING]
-    auth_login(request, user, backend=pending["backend"])
-    otp_login(request, device)
+    with transaction.atomic():  # last_login, axes, session, audit: all or none (faults.py)
+        auth_login(request, user, backend=pending["backend"])
+        otp_login(request, device)
     _warn_old_password(request, user)
     return redirect(pending.get("next") or reverse(settings.LOGIN_REDIRECT_URL))
 

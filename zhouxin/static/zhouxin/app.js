@@ -29,9 +29,19 @@ document.addEventListener("DOMContentLoaded", () => {
     clearTimeout(hideTimer);
     hideTimer = setTimeout(() => { live.hidden = true; }, 6000);
   };
+  // The 503/413 pages of zhouxin/core/faults.py carry their message in [data-zx-message]
+  // ("the database is unavailable", "refused: the audit log cannot be written").
+  const faultMessage = (xhr) => {
+    if (!xhr || !xhr.responseText) return "";
+    const doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    const node = doc.querySelector("[data-zx-message]");
+    return node ? node.textContent.trim() : "";
+  };
   body.addEventListener("htmx:responseError", (event) => {
     const status = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (status === 403) announce(body.dataset.msgForbidden);
+    const fault = status === 503 || status === 413 ? faultMessage(event.detail.xhr) : "";
+    if (fault) announce(fault);
+    else if (status === 403) announce(body.dataset.msgForbidden);
     else if (status === 404) announce(body.dataset.msgNotFound);
     else announce(body.dataset.msgError);
   });
