@@ -119,14 +119,20 @@ OPEN311_POST_LIMIT_PER_IP = envint("OPEN311_POST_LIMIT_PER_IP", 600)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP and the other security headers on every response, static files and early refusals too.
+    "zhouxin.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "zhouxin.core.middleware.RequestContextMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     # Database down → 503, audit log down → refused (zhouxin/core/faults.py); outside every
     # middleware that may read the database (sessions, auth, OTP, axes, timeouts, scope).
     "zhouxin.core.faults.RequestSizeMiddleware",
     "zhouxin.core.faults.DatabaseFaultMiddleware",
+    "zhouxin.core.middleware.RequestContextMiddleware",
+    # A NUL in the path or query string: 400 with a message (PostgreSQL refuses NUL in text).
+    "zhouxin.core.middleware.NulCharacterMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A public page the integrity monitor withheld answers "页面核查中" (zhouxin/publishing).
+    "zhouxin.publishing.middleware.WithheldPageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -135,11 +141,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "zhouxin.core.middleware.SessionTimeoutMiddleware",
     "zhouxin.core.middleware.ScopeMiddleware",
-    # A public page the integrity monitor withheld answers "页面核查中" (zhouxin/publishing).
-    "zhouxin.publishing.middleware.WithheldPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "zhouxin.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -247,6 +250,7 @@ SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from a meta tag, not the cookie
+CSRF_FAILURE_VIEW = "zhouxin.core.views.errors.csrf_failure"  # our page, under our CSP
 
 OTP_TOTP_ISSUER = "轴心 Zhouxin"
 
@@ -295,15 +299,15 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
 # Whole request bodies above this are refused (413) before they are read (faults.RequestSizeMiddleware):
 # the largest form takes 9 images of 5 MB.  Per-file caps are in the forms.  MEDIA_ROOT is served
 # by no URL (MEDIA_URL stays empty, WhiteNoise serves STATIC_ROOT only): files go out through
 # views that check the caller's scope (dispatch:attachment).
 UPLOAD_REQUEST_MAX_BYTES = envint("UPLOAD_REQUEST_MAX_BYTES", 50 * 1024 * 1024)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "zhouxin",
     }
 }

@@ -30,6 +30,7 @@ def next_value(series: str, day: dt.date) -> int:
     """The next value of a daily series (1 for the first call of the day)."""
     table = connection.ops.quote_name(NumberCounter._meta.db_table)
     sql = (
+        # bandit B608 (medium) reviewed: the quoted table name of our model; series and day are parameters
         f"INSERT INTO {table} (series, day, value) VALUES (%s, %s, 1) "
         f"ON CONFLICT (series, day) DO UPDATE SET value = {table}.value + 1 "
         "RETURNING value"
