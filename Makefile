@@ -75,6 +75,9 @@ bench: setup
 	$(PY) scripts/bench_rankings.py --server $(BENCH_SERVER) --db $(BENCH_DB) --reuse \
 		--requests $(BENCH_REQUESTS) --repeat 30 --json var/bench/rankings.json
 	$(PY) scripts/bench_report.py var/bench/intake.json var/bench/rankings.json | tee docs/benchmarks/summary.md
+	@# Integrity: spam screening per text; backup and archive verification of the database above.
+	$(PY) scripts/bench_integrity.py --backup-url $(BENCH_SERVER)/$(BENCH_DB) --json var/bench/integrity.json \
+		| tee docs/benchmarks/integrity.md
 
 ## make bench-quick: the same measurements at small sizes (under 2 minutes).
 bench-quick: setup
