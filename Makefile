@@ -41,6 +41,7 @@ demo: migrate
 	$(PY) manage.py seed_catalogue --routing-district 110101
 	$(PY) manage.py load_demo_requests
 	$(PY) manage.py load_demo_notices
+	$(PY) manage.py load_demo_conferences
 
 ## make run: install everything, migrate the embedded SQLite database, load the demo
 ## district (idempotent), start the web server and the task worker.
@@ -78,6 +79,8 @@ bench: setup
 	@# Integrity: spam screening per text; backup and archive verification of the database above.
 	$(PY) scripts/bench_integrity.py --backup-url $(BENCH_SERVER)/$(BENCH_DB) --json var/bench/integrity.json \
 		| tee docs/benchmarks/integrity.md
+	@# Co-building matching: top 10 resources for a need among 50,000 (budget p95 < 50 ms).
+	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_matching $(PY) scripts/bench_matching.py | tee docs/benchmarks/matching.md
 
 ## make bench-quick: the same measurements at small sizes (under 2 minutes).
 bench-quick: setup

@@ -15,6 +15,9 @@ SEALER=$!
 # whistle summonses that missed their report deadline.
 $PY manage.py sla_sweep --loop 60 &
 SWEEPER=$!
+# Joint-conference action items past their due date are marked overdue and reported to the street once.
+$PY manage.py conference_sweep --loop 300 &
+CONFSWEEP=$!
 # Housekeeping deletes finished rate-limit windows and expired sessions.
 $PY manage.py housekeeping --loop 300 &
 KEEPER=$!
@@ -23,7 +26,7 @@ KEEPER=$!
 $PY manage.py integrity_baseline
 $PY manage.py verify_published --loop "${VERIFY_SECONDS:-600}" &
 VERIFIER=$!
-trap 'kill $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER 2>/dev/null || true' EXIT INT TERM
+trap 'kill $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER $CONFSWEEP 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER $CONFSWEEP 2>/dev/null || true' EXIT INT TERM
 
 $PY manage.py demo_logins --url "http://$HOST:$PORT/"
 exec_args=(--bind "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 --access-logfile - --capture-output)

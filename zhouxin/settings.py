@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "zhouxin.api",
     "zhouxin.publishing",
+    "zhouxin.conferences",
+    "zhouxin.cobuild",
 ]
 
 # REST API (zhouxin.api): token or TOTP-verified session; structured errors; bounded pages.

@@ -11,6 +11,8 @@ urlpatterns = [
     path("open311/v2/", include("zhouxin.api.open311.urls")),
     path("portal/", include("zhouxin.portal.urls")),
     path("moderation/", include("zhouxin.moderation.urls")),
+    path("conferences/", include("zhouxin.conferences.urls")),
+    path("cobuild/", include("zhouxin.cobuild.urls")),
     # Notices: staff pages under /publishing/, public pages under /portal/notices/.
     path("", include("zhouxin.publishing.urls")),
 ]

@@ -36,6 +36,7 @@ class NavItem:
 DISPATCH = _("接诉即办")
 ORGS = _("区域与组织")
 SYSTEM = _("系统管理")
+COBUILD = _("区域化党建")
 
 NAV: list[NavItem] = [
     NavItem(_("工作台"), "core:home", None),
@@ -51,6 +52,16 @@ NAV: list[NavItem] = [
     NavItem(_("时限计算"), "dispatch:deadline_calculator", "dispatch.catalogue.view", (), DISPATCH),
     NavItem(_("内容审核"), "moderation:queue", "moderation.review", ("moderation:decide",), DISPATCH),
     NavItem(_("社区公告"), "publishing:notice_list", "publishing.edit", ("publishing:notice_*",)),
+    NavItem(_("联席会议"), "conferences:conference_list", "conferences.view",
+            ("conferences:conference_*", "conferences:membership_*", "conferences:part_time_*",
+             "conferences:meeting_*", "conferences:agenda_*", "conferences:attendance", "conferences:minutes",
+             "conferences:decision_*"), COBUILD),
+    NavItem(_("督办事项"), "conferences:action_board", "conferences.view", ("conferences:action_*",), COBUILD),
+    NavItem(_("需求清单"), "cobuild:need_list", "cobuild.view",
+            ("cobuild:need_*", "cobuild:promote", "cobuild:claim_*"), COBUILD),
+    NavItem(_("资源清单"), "cobuild:resource_list", "cobuild.view", ("cobuild:resource_*",), COBUILD),
+    NavItem(_("资源匹配"), "cobuild:my_matches", "cobuild.resource.edit", (), COBUILD),
+    NavItem(_("共建项目"), "cobuild:project_list", "cobuild.view", ("cobuild:project_*",), COBUILD),
     NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
             ("orgs:area_*", "orgs:search", "orgs:org_*"), ORGS),
     NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",), ORGS),

@@ -59,6 +59,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # admin); held content is reviewed by the street hub (its street) and the district.
     "moderation.lexicon.edit": frozenset({R.SECURITY_ADMIN, R.DISTRICT_ADMIN}),
     "moderation.review": frozenset({R.STREET_HUB, R.DISTRICT_ADMIN}),
+    # Joint conferences (联席会议 / 大工委 / 大党委, zhouxin.conferences): read by area staff and by the
+    # liaisons of member units (their unit's conferences only); run by the street hub and community
+    # staff at their level; unit liaisons propose agenda items and report on their own action items.
+    "conferences.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF, R.UNIT_LIAISON}),
+    "conferences.manage": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "conferences.propose": frozenset({R.UNIT_LIAISON}),
+    # Co-building lists (区域化党建 needs, resources, claims, projects; zhouxin.cobuild): read by area
+    # staff and unit liaisons; communities and streets post needs, units (or the street for them)
+    # register resources; both sides claim (双向认领); the street or community confirms.
+    "cobuild.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF, R.UNIT_LIAISON}),
+    "cobuild.need.edit": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "cobuild.resource.edit": frozenset({R.UNIT_LIAISON}),
+    "cobuild.claim": frozenset({R.UNIT_LIAISON, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "cobuild.confirm": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
     # Integration tokens of the REST API (zhouxin.api): the system admin issues and revokes them.
     "api.token.manage": frozenset({R.SYSTEM_ADMIN}),
 }

@@ -11,7 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 import zhouxin
 from zhouxin.testing.outsiders import PUBLIC, Case
 
-ZHOUXIN_NAMESPACES = {"core", "orgs", "dispatch", "api", "portal", "open311", "moderation", "publishing"}
+ZHOUXIN_NAMESPACES = {"core", "orgs", "dispatch", "api", "portal", "open311", "moderation", "publishing", "conferences",
+                      "cobuild"}
 
 
 def _names(resolver: URLResolver, prefix: str = "") -> set[str]:
