@@ -16,6 +16,7 @@ Side effects (messages, notifications) belong in `transaction.on_commit`.
 
 from __future__ import annotations
 
+import abc
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class HeldEntry:
     kind_label: str = ""
 
 
-class QueueSource:
+class QueueSource(abc.ABC):
     """What a source of held content tells the queue (see the module docstring)."""
 
     key = ""
@@ -45,20 +46,25 @@ class QueueSource:
     release_label = ""
     reject_label = ""
 
+    @abc.abstractmethod
     def held(self, user):  # a queryset of the held objects the reviewer may see, newest first
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def entry(self, obj) -> HeldEntry:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def get(self, user, key: str):  # the held object, or None when not held or not the reviewer's
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def release(self, *, actor, obj, note: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def reject(self, *, actor, obj, reason: str) -> None:
-        raise NotImplementedError
+        ...
 
 
 _lock = threading.Lock()
