@@ -170,8 +170,9 @@ class Claim(models.Model):
 
 
 class Project(models.Model):
-    """项目清单: a co-building project started from a confirmed claim (agreement, milestones,
-    evidence and residents' ratings are added by later steps)."""
+    """项目清单: a co-building project started from a confirmed claim: its parties, the generated
+    co-building agreement (共建协议) and its signed copy, milestones, service records (who
+    benefited, volunteer hours), evidence, residents' ratings and, once published, a public page."""
 
     title = models.CharField(_("项目名称"), max_length=120)
     area = models.ForeignKey("orgs.Area", on_delete=models.PROTECT, related_name="cobuild_projects",
@@ -188,6 +189,22 @@ class Project(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.PLANNED)
     # Average residents' rating (1–5) once ratings exist; feeds the unit's record in matching.
     rating_average = models.DecimalField(_("居民评价均分"), max_digits=3, decimal_places=2, null=True, blank=True)
+    rating_count = models.PositiveIntegerField(_("居民评价数"), default=0)
+    summary = models.TextField(_("项目内容"), blank=True)
+    # The agreement is generated from the data (documents.py) and kept as issued: its number,
+    # the PDF and its SHA-256, so the signed copy can be compared with what was issued.
+    agreement_number = models.CharField(_("协议编号"), max_length=40, blank=True)
+    agreement_file = models.FileField(_("共建协议"), upload_to="cobuild/agreements/%Y/", blank=True)
+    agreement_sha256 = models.CharField(_("协议摘要"), max_length=64, blank=True)
+    agreement_issued_at = models.DateTimeField(_("协议生成时间"), null=True, blank=True)
+    signed_copy = models.FileField(_("签署文本"), upload_to="cobuild/signed/%Y/", blank=True)
+    signed_copy_sha256 = models.CharField(_("签署文本摘要"), max_length=64, blank=True)
+    signed_uploaded_at = models.DateTimeField(_("签署文本上传时间"), null=True, blank=True)
+    signed_uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                           blank=True, related_name="+", verbose_name=_("签署文本上传人"))
+    # Set when the street or community publishes the project on the portal (public page, ratings).
+    published_at = models.DateTimeField(_("公开时间"), null=True, blank=True, db_index=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                    verbose_name=_("创建人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -209,3 +226,115 @@ class Project(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class Milestone(models.Model):
+    """A project's milestone (节点): what is due when, and when it was reached."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones",
+                                verbose_name=_("项目"))
+    title = models.CharField(_("节点名称"), max_length=120)
+    due_on = models.DateField(_("计划完成日期"))
+    done_on = models.DateField(_("实际完成日期"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("确认人"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("项目节点")
+        verbose_name_plural = _("项目节点")
+        ordering = ["due_on", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class ServiceRecord(models.Model):
+    """服务记录: one delivery of a project — whom it served (a group and a head count, never a
+    resident's name), how many volunteers for how many hours.  The beneficiaries, hours and
+    dashboard figures are sums of these."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="records",
+                                verbose_name=_("项目"))
+    held_on = models.DateField(_("服务日期"))
+    title = models.CharField(_("服务内容"), max_length=120)
+    beneficiary_group = models.CharField(_("服务对象"), max_length=60, blank=True)
+    beneficiaries = models.PositiveIntegerField(_("受益人次"), default=0)
+    volunteers = models.PositiveIntegerField(_("参与志愿者人数"), default=0)
+    volunteer_hours = models.DecimalField(_("志愿服务时长（小时）"), max_digits=8, decimal_places=1, default=0)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("记录人"))
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("服务记录")
+        verbose_name_plural = _("服务记录")
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["held_on"], name="cobuild_record_held_on")]
+        constraints = [
+            models.CheckConstraint(condition=Q(volunteer_hours__gte=0), name="cobuild_record_hours_not_negative",
+                                   violation_error_message=_("服务时长不能为负数。")),
+        ]
+
+    def __str__(self):
+        return f"{self.held_on} {self.title}"
+
+
+class Evidence(models.Model):
+    """Completion evidence (佐证材料): a photo or PDF, optionally for a milestone or a service record,
+    checked by content and size like every upload."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="evidence",
+                                verbose_name=_("项目"))
+    milestone = models.ForeignKey(Milestone, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="evidence", verbose_name=_("项目节点"))
+    record = models.ForeignKey(ServiceRecord, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="evidence", verbose_name=_("服务记录"))
+    file = models.FileField(_("文件"), upload_to="cobuild/evidence/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=40)
+    size = models.PositiveIntegerField(_("大小"))
+    sha256 = models.CharField(_("摘要"), max_length=64)
+    caption = models.CharField(_("说明"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self):
+        return self.caption or self.original_name
+
+
+class Rating(models.Model):
+    """A resident's rating of a published project: 1–5 stars and an optional comment, screened
+    like every public text; a held comment stays hidden until a moderator releases it."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="ratings",
+                                verbose_name=_("项目"))
+    account = models.ForeignKey("portal.ResidentAccount", on_delete=models.CASCADE, related_name="+",
+                                verbose_name=_("居民账号"))
+    stars = models.PositiveSmallIntegerField(_("评分"))
+    comment = models.CharField(_("评价"), max_length=300, blank=True)
+    comment_visible = models.BooleanField(_("评价公开"), default=True)
+    created_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("居民评价")
+        verbose_name_plural = _("居民评价")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "account"], name="cobuild_one_rating_per_resident",
+                                    violation_error_message=_("您已评价过这个项目。")),
+            models.CheckConstraint(condition=Q(stars__gte=1) & Q(stars__lte=5), name="cobuild_rating_stars_range",
+                                   violation_error_message=_("评分应为 1 到 5 星。")),
+        ]
+
+    def __str__(self):
+        return f"{self.project} · {self.stars}"
