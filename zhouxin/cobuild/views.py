@@ -314,5 +314,6 @@ def project_detail(request, pk: int):
 
     parties = list(Organisation.objects.unscoped().filter(cobuild_projects=project).order_by("name"))
     resources = list(Resource.objects.unscoped().filter(projects=project).select_related("owner"))
-    return render(request, "cobuild/project_detail.html", {"project": project, "parties": parties,
-                                                           "resources": resources})
+    context = {"project": project, "parties": parties, "resources": resources}
+    # Panels of the project page, each from its own module: context updates go here.
+    return render(request, "cobuild/project_detail.html", context)
