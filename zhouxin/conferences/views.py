@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zhouxin.core.actions import flash_errors, perform
 from zhouxin.core.choices import Role
 from zhouxin.core.decorators import staff_view
 from zhouxin.core.permissions import can
@@ -40,17 +41,6 @@ from .models import ActionItem, AgendaItem, Escalation, JointConference, Meeting
 VIEW = "conferences.view"
 MEMBER_KINDS = (OrgKind.RESIDENT_UNIT, OrgKind.DEPARTMENT, OrgKind.SOCIAL_ORG, OrgKind.NONPUBLIC_ENTERPRISE,
                 OrgKind.PARTY_COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.SECTOR_COMMITTEE)
-
-
-def _errors(request, form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
-
-
-def _fail(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _manageable_areas(user):
@@ -153,15 +143,9 @@ def conference_detail(request, pk):
 def membership_add(request, pk):
     conference = _conference(pk)
     services.ensure_manage(request.user, conference)
-    form = MembershipForm(request.POST, organisations=_member_candidates(conference))
-    if form.is_valid():
-        try:
-            services.membership_add(actor=request.user, conference=conference, **form.cleaned_data)
-            messages.success(request, _("已加入成员单位。"))
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        _errors(request, form)
+    perform(request, MembershipForm(request.POST, organisations=_member_candidates(conference)),
+            lambda data: services.membership_add(actor=request.user, conference=conference, **data),
+            success=_("已加入成员单位。"))
     return redirect("conferences:conference_detail", conference.pk)
 
 
@@ -171,15 +155,9 @@ def membership_end(request, pk, membership_id):
     conference = _conference(pk)
     services.ensure_manage(request.user, conference)
     membership = get_object_or_404(Membership, pk=membership_id, conference=conference)
-    form = MembershipEndForm(request.POST)
-    if form.is_valid():
-        try:
-            services.membership_end(actor=request.user, membership=membership, **form.cleaned_data)
-            messages.success(request, _("该单位已退出。"))
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        _errors(request, form)
+    perform(request, MembershipEndForm(request.POST),
+            lambda data: services.membership_end(actor=request.user, membership=membership, **data),
+            success=_("该单位已退出。"))
     return redirect("conferences:conference_detail", conference.pk)
 
 
@@ -188,19 +166,11 @@ def membership_end(request, pk, membership_id):
 def part_time_add(request, pk):
     conference = _conference(pk)
     services.ensure_manage(request.user, conference)
-    form = PartTimeForm(request.POST, people=_people_candidates(conference))
-    if form.is_valid():
-        person = form.cleaned_data["person"]
-        try:
-            services.part_time_member_add(actor=request.user, conference=conference, person=person,
-                                          unit=person.work_unit, role=form.cleaned_data["role"],
-                                          term_start=form.cleaned_data["term_start"],
-                                          term_end=form.cleaned_data["term_end"])
-            messages.success(request, _("已增补兼职委员。"))
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        _errors(request, form)
+    perform(request, PartTimeForm(request.POST, people=_people_candidates(conference)),
+            lambda data: services.part_time_member_add(
+                actor=request.user, conference=conference, person=data["person"], unit=data["person"].work_unit,
+                role=data["role"], term_start=data["term_start"], term_end=data["term_end"]),
+            success=_("已增补兼职委员。"))
     return redirect("conferences:conference_detail", conference.pk)
 
 
@@ -209,17 +179,11 @@ def part_time_add(request, pk):
 def meeting_create(request, pk):
     conference = _conference(pk)
     services.ensure_manage(request.user, conference)
-    form = MeetingForm(request.POST)
-    if form.is_valid():
-        try:
-            meeting = services.meeting_create(actor=request.user, conference=conference, **form.cleaned_data)
-        except ValidationError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("会议已安排。"))
-            return redirect("conferences:meeting_detail", meeting.pk)
-    else:
-        _errors(request, form)
+    ok, meeting = perform(request, MeetingForm(request.POST),
+                          lambda data: services.meeting_create(actor=request.user, conference=conference, **data),
+                          success=_("会议已安排。"))
+    if ok:
+        return redirect("conferences:meeting_detail", meeting.pk)
     return redirect("conferences:conference_detail", conference.pk)
 
 
@@ -284,18 +248,16 @@ def _meeting_page(request, meeting: Meeting, minutes_form: MinutesForm | None = 
 def meeting_status(request, pk):
     meeting = _meeting(pk)
     services.ensure_manage(request.user, meeting.conference)
-    action = request.POST.get("action")
-    try:
-        if action == "held":
-            services.meeting_mark_held(actor=request.user, meeting=meeting)
-            messages.success(request, _("会议已标记为已召开。"))
-        elif action == "approve":
-            services.minutes_approve(actor=request.user, meeting=meeting)
-            messages.success(request, _("会议纪要已审定。"))
-        else:
-            messages.error(request, _("未知的操作。"))
-    except ValidationError as exc:
-        _fail(request, exc)
+    actions = {
+        "held": (services.meeting_mark_held, _("会议已标记为已召开。")),
+        "approve": (services.minutes_approve, _("会议纪要已审定。")),
+    }
+    chosen = actions.get(request.POST.get("action", ""))
+    if chosen is None:
+        messages.error(request, _("未知的操作。"))
+    else:
+        service, done = chosen
+        perform(request, None, lambda _data: service(actor=request.user, meeting=meeting), success=done)
     return redirect("conferences:meeting_detail", meeting.pk)
 
 
@@ -314,15 +276,9 @@ def agenda_propose(request, pk):
         if not units:
             raise PermissionDenied
         proposers = Organisation.objects.unscoped().filter(pk__in=[u.pk for u in units])
-    form = AgendaForm(request.POST, proposers=proposers)
-    if form.is_valid():
-        try:
-            services.agenda_propose(actor=request.user, meeting=meeting, **form.cleaned_data)
-            messages.success(request, _("议题已提出。"))
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        _errors(request, form)
+    perform(request, AgendaForm(request.POST, proposers=proposers),
+            lambda data: services.agenda_propose(actor=request.user, meeting=meeting, **data),
+            success=_("议题已提出。"))
     return redirect("conferences:meeting_detail", meeting.pk)
 
 
@@ -333,15 +289,9 @@ def agenda_decide(request, pk, item_id):
     services.ensure_manage(request.user, meeting.conference)
     item = get_object_or_404(AgendaItem.objects.select_related("meeting__conference__area"), pk=item_id,
                              meeting=meeting)
-    form = AgendaDecideForm(request.POST)
-    if form.is_valid():
-        try:
-            services.agenda_decide(actor=request.user, item=item, status=form.cleaned_data["status"])
-            messages.success(request, _("议题状态已更新。"))
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        _errors(request, form)
+    perform(request, AgendaDecideForm(request.POST),
+            lambda data: services.agenda_decide(actor=request.user, item=item, status=data["status"]),
+            success=_("议题状态已更新。"))
     return redirect("conferences:meeting_detail", meeting.pk)
 
 
@@ -360,11 +310,9 @@ def attendance(request, pk):
     except ValueError:
         messages.error(request, _("出席名单中有不属于本次会议的单位或人员。"))
         return redirect("conferences:meeting_detail", meeting.pk)
-    try:
-        rate = services.attendance_record(actor=request.user, meeting=meeting, units=units, seats=seats)
-        messages.success(request, _("出席情况已保存：出席 %(p)d / 应到 %(e)d。") % {"p": rate.present, "e": rate.expected})
-    except ValidationError as exc:
-        _fail(request, exc)
+    perform(request, None,
+            lambda _data: services.attendance_record(actor=request.user, meeting=meeting, units=units, seats=seats),
+            success=lambda rate: _("出席情况已保存：出席 %(p)d / 应到 %(e)d。") % {"p": rate.present, "e": rate.expected})
     return redirect("conferences:meeting_detail", meeting.pk)
 
 
@@ -380,14 +328,14 @@ def minutes(request, pk):
             services.minutes_save(actor=request.user, meeting=meeting, text=form.cleaned_data["text"])
         except services.MinutesHeld as exc:
             # Keep what was typed on the page so it can be corrected; it was not saved.
-            _fail(request, exc)
+            flash_errors(request, exc)
             return _meeting_page(request, meeting, minutes_form=form, status=422)
         except ValidationError as exc:
-            _fail(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("会议纪要已保存。"))
     else:
-        _errors(request, form)
+        flash_errors(request, form)
     return redirect("conferences:meeting_detail", meeting.pk)
 
 
@@ -398,18 +346,13 @@ def decision_add(request, pk):
     services.ensure_manage(request.user, meeting.conference)
     owners = Organisation.objects.unscoped().filter(
         pk__in=services.current_members(meeting.conference).values("organisation_id"))
-    form = DecisionForm(request.POST, owners=owners)
-    if form.is_valid():
-        data = form.cleaned_data
+
+    def record(data):
         spec = services.ActionSpec(owner=data["owner"], title=data["action_title"], due_on=data["due_on"],
                                    due_in_working_days=data["due_in_working_days"])
-        try:
-            services.decision_record(actor=request.user, meeting=meeting, text=data["text"], actions=[spec])
-            messages.success(request, _("决议已形成，督办事项已交办。"))
-        except ValidationError as exc:
-            _fail(request, exc)
-    else:
-        _errors(request, form)
+        return services.decision_record(actor=request.user, meeting=meeting, text=data["text"], actions=[spec])
+
+    perform(request, DecisionForm(request.POST, owners=owners), record, success=_("决议已形成，督办事项已交办。"))
     return redirect("conferences:meeting_detail", meeting.pk)
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zhouxin.core.actions import errors_into_form
 from zhouxin.core.decorators import staff_view
 
 from . import registry, selectors, services
@@ -24,16 +25,6 @@ from .screen import screen
 PAGE_SIZE = 25
 LEXICON_PAGE_SIZE = 50
 ACTIONS = ("release", "reject")
-
-
-def _errors_into(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 # --- Queue -------------------------------------------------------------------------------
@@ -77,7 +68,7 @@ def decide(request, source: str, key: int, action: str):
         except PermissionDenied:
             raise
         except ValidationError as error:
-            _errors_into(form, error)
+            errors_into_form(form, error)
         else:
             entry = found.entry(obj)
             if action == "release":
@@ -119,7 +110,7 @@ def lexicon_add(request):
         try:
             entry = services.lexicon_add(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_into(form, error)
+            errors_into_form(form, error)
         else:
             messages.success(request, _("已添加“%(term)s”，新提交的内容即按此筛查。") % {"term": entry.term})
             return redirect("moderation:lexicon")
@@ -135,7 +126,7 @@ def lexicon_import(request):
         try:
             result = services.lexicon_import(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors_into(form, error)
+            errors_into_form(form, error)
         else:
             message = _("已导入 %(n)d 个词条。") % {"n": len(result.added)}
             if result.duplicates:

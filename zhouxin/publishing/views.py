@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from zhouxin.core.actions import errors_into_form, flash_errors
 from zhouxin.core.decorators import staff_view
 from zhouxin.core.permissions import can
 
@@ -25,10 +26,6 @@ from .forms import NoticeForm, ReasonForm
 from .models import FileBaseline, Notice, PublishedPage, SecurityAlert
 
 PER_PAGE = 30
-
-
-def _errors(exc: ValidationError) -> list[str]:
-    return list(exc.messages)
 
 
 def _notice(pk: int) -> Notice:
@@ -59,7 +56,7 @@ def notice_create(request):
         try:
             notice = services.notice_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            errors_into_form(form, exc)
         except PermissionDenied as exc:
             form.add_error("area", str(exc))
         else:
@@ -67,16 +64,6 @@ def notice_create(request):
             return redirect("publishing:notice_detail", pk=notice.pk)
     status = 422 if request.method == "POST" else 200
     return render(request, "publishing/notices/form.html", {"form": form, "notice": None}, status=status)
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 @staff_view("publishing.edit")
@@ -92,7 +79,7 @@ def notice_edit(request, pk: int):
         try:
             services.notice_update(actor=request.user, notice=notice, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            errors_into_form(form, exc)
         except PermissionDenied as exc:
             form.add_error("area", str(exc))
         else:
@@ -125,8 +112,7 @@ def _act(request, pk: int, action) -> object:
     try:
         action(notice)
     except ValidationError as exc:
-        for message in _errors(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
     except services.NoticeHeld as exc:
         messages.error(request, _("内容筛查未通过，不能发布：%(reason)s") % {"reason": exc.reason})
     return redirect("publishing:notice_detail", pk=notice.pk)
@@ -202,8 +188,7 @@ def alert_acknowledge(request, pk: int):
     try:
         services.alert_acknowledge(actor=request.user, alert=alert, note=request.POST.get("note", "")[:300])
     except ValidationError as exc:
-        for message in _errors(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("告警已确认。"))
     return redirect("publishing:integrity")
@@ -229,8 +214,7 @@ def page_reapprove(request, pk: int):
     try:
         services.page_reapprove(actor=request.user, page=page, note=request.POST.get("note", "")[:300])
     except ValidationError as exc:
-        for message in _errors(exc):
-            messages.error(request, message)
+        flash_errors(request, exc)
         return redirect("publishing:page_detail", pk=page.pk)
     messages.success(request, _("页面已复核通过，恢复公开。"))
     return redirect("publishing:integrity")
