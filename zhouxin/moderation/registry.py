@@ -45,6 +45,9 @@ class QueueSource(abc.ABC):
     label = ""
     release_label = ""
     reject_label = ""
+    # ModerationItem kinds (services.hold_item(kind=…)) this source lists itself, with its own
+    # label and links; the generic sources.ItemSource leaves them out, so nothing is listed twice.
+    item_kinds: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def held(self, user):  # a queryset of the held objects the reviewer may see, newest first
@@ -81,6 +84,12 @@ def register_source(source: QueueSource) -> QueueSource:
 def sources() -> list[QueueSource]:
     with _lock:
         return list(_sources.values())
+
+
+def claimed_kinds() -> set[str]:
+    """The item kinds that a dedicated source lists (QueueSource.item_kinds)."""
+    with _lock:
+        return {kind for found in _sources.values() for kind in found.item_kinds}
 
 
 def source(key: str) -> QueueSource | None:

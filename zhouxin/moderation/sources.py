@@ -18,7 +18,7 @@ from zhouxin.core.scoping import scope_for_user
 from . import services
 from .choices import ItemStatus
 from .models import ModerationItem
-from .registry import HeldEntry, QueueSource
+from .registry import HeldEntry, QueueSource, claimed_kinds
 
 
 def review_q(user, field: str = "area__code") -> Q:
@@ -38,7 +38,7 @@ class ItemSource(QueueSource):
 
     def held(self, user):
         return (ModerationItem.objects.restrict(user).filter(review_q(user), status=ItemStatus.HELD)
-                .select_related("area").order_by("-held_at", "-id"))
+                .exclude(kind__in=sorted(claimed_kinds())).select_related("area").order_by("-held_at", "-id"))
 
     def entry(self, obj: ModerationItem) -> HeldEntry:
         return HeldEntry(source=self.key, key=str(obj.pk), title=obj.title or obj.source_key, text=obj.excerpt,

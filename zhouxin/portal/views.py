@@ -18,6 +18,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -261,10 +262,25 @@ def rate(request, number: str):
 
 # --- Resident account: sign-in by phone and code ----------------------------------------
 
+NEXT_KEY = "portal_next"
+
+
+def _next_path(value) -> str:
+    """A portal page to come back to after sign-in (?next=, e.g. a project page to rate); any
+    other address — another host, a staff page — is dropped."""
+    value = str(value or "")
+    if value.startswith("/portal/") and "\\" not in value and url_has_allowed_host_and_scheme(value, None):
+        return value
+    return ""
+
+
 @require_http_methods(["GET", "POST"])
 def signin(request):
+    wanted = _next_path(request.GET.get("next"))
+    if wanted:
+        request.session[NEXT_KEY] = wanted
     if current_account(request) is not None:
-        return redirect("portal:me")
+        return redirect(wanted or "portal:me")
     notice = services.account_consent()
     form = f.SignInForm(request.POST if request.method == "POST" else None, consent_version=notice["version"])
     if request.method == "POST" and form.is_valid():
@@ -311,7 +327,7 @@ def signin_code(request):
                 form.add_error("code", exc.messages[0])
             else:
                 sign_in(request, account)
-                return redirect("portal:me")
+                return redirect(_next_path(request.session.pop(NEXT_KEY, "")) or "portal:me")
         return _page(request, "portal/signin_code.html", context, status=422)
     return _page(request, "portal/signin_code.html", context)
 

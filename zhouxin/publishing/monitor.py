@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from zhouxin.core import public_pages
 from zhouxin.orgs.choices import AreaLevel
 from zhouxin.orgs.models import Area
 
@@ -16,12 +17,15 @@ from .policy import allowed_hosts
 
 
 def portal_pages() -> dict[str, str]:
-    """The portal's dynamic public pages: the list of streets, each street and each community."""
+    """The portal's dynamic public pages: the list of streets, each street and each community,
+    and the pages the domains publish (core.public_pages: co-building projects, …)."""
     pages = {reverse("portal:communities"): _("社区公开信息")}
     for area in Area.objects.unscoped().filter(level__in=[AreaLevel.STREET, AreaLevel.COMMUNITY], is_active=True) \
             .only("code", "name", "level").order_by("code"):
         name = "portal:street" if area.level == AreaLevel.STREET else "portal:community"
         pages[reverse(name, args=[area.code])] = area.name
+    for path, label in public_pages.collect().items():
+        pages.setdefault(path, label)
     return pages
 
 
