@@ -2,7 +2,8 @@
 
 Malformed input (the serializer) → 400; not signed in → 401; no permission → 403; outside
 the caller's scope or absent → 404; a transition the request's status forbids → 409;
-input a service refuses (Django ValidationError) → 422.
+input a service refuses (Django ValidationError) → 422.  Co-building's InvalidTransition (the
+need was claimed by someone else meanwhile) is a 409 like dispatch's TransitionError.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from zhouxin.cobuild.services import InvalidTransition as CobuildInvalidTransition
 from zhouxin.dispatch.services import TransitionError
 
 
@@ -52,7 +54,7 @@ def _response(errors: list[dict], status_code: int, headers=None) -> Response:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, TransitionError):
+    if isinstance(exc, (TransitionError, CobuildInvalidTransition)):
         set_rollback()
         errors = _django_errors(exc)
         for error in errors:

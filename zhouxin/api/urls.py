@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import views, views_tokens
+from . import views, views_cobuild, views_tokens
 
 app_name = "api"
 
@@ -10,6 +10,9 @@ router = SimpleRouter()
 router.register("areas", views.AreaViewSet, basename="area")
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
 router.register("requests", views.RequestViewSet, basename="request")
+router.register("cobuild/needs", views_cobuild.NeedViewSet, basename="cobuild-need")
+router.register("cobuild/resources", views_cobuild.ResourceViewSet, basename="cobuild-resource")
+router.register("cobuild/projects", views_cobuild.ProjectViewSet, basename="cobuild-project")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
