@@ -42,6 +42,7 @@ demo: migrate
 	$(PY) manage.py load_demo_requests
 	$(PY) manage.py load_demo_notices
 	$(PY) manage.py load_demo_conferences
+	$(PY) manage.py load_demo_cobuild
 
 ## make run: install everything, migrate the embedded SQLite database, load the demo
 ## district (idempotent), start the web server and the task worker.

@@ -9,6 +9,8 @@ urlpatterns = [
     path("dispatch/", include("zhouxin.dispatch.urls")),
     path("api/", include("zhouxin.api.urls")),
     path("open311/v2/", include("zhouxin.api.open311.urls")),
+    # Published co-building projects: public pages inside the portal (withheld-page middleware, monitor).
+    path("portal/projects/", include("zhouxin.cobuild.urls_public")),
     path("portal/", include("zhouxin.portal.urls")),
     path("moderation/", include("zhouxin.moderation.urls")),
     path("conferences/", include("zhouxin.conferences.urls")),

@@ -9,3 +9,22 @@ class CobuildConfig(AppConfig):
 
     def ready(self):
         from . import policy  # noqa: F401  (registers "cobuild.matching" in the policy store)
+        self._register_public_side()
+
+    def _register_public_side(self):
+        """Published projects: a section of the community page, pages the integrity monitor
+        watches, held comments in the moderation queue, and figures kept right on deletion."""
+        from django.db.models.signals import post_delete
+
+        from zhouxin.core import public_pages, public_sections
+        from zhouxin.moderation import registry
+
+        from . import ratings
+        from .models import Rating
+
+        public_sections.register("cobuild.projects", title=_("共建项目"), template="cobuild/public/_section.html",
+                                 context=ratings.community_section, order=20)
+        public_pages.register("cobuild.projects", ratings.published_project_pages)
+        registry.register_source(ratings.RatingSource())
+        registry.on_decision(ratings.HOLD_KIND, ratings.on_moderation_decision)
+        post_delete.connect(ratings.rating_deleted, sender=Rating, dispatch_uid="cobuild.rating_deleted")

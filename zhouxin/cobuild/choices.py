@@ -59,9 +59,13 @@ class ClaimStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("已确认")
     DECLINED = "declined", _("未通过")
     WITHDRAWN = "withdrawn", _("已撤回")
+    # The project it started was completed: the commitment is over and its quantity is free again.
+    FULFILLED = "fulfilled", _("已履约")
 
 
 LIVE_CLAIM_STATUSES = (ClaimStatus.PENDING, ClaimStatus.CONFIRMED)
+# Claims the street or community confirmed: still committed, or fulfilled by a completed project.
+CONFIRMED_CLAIM_STATUSES = (ClaimStatus.CONFIRMED, ClaimStatus.FULFILLED)
 
 
 class ProjectStatus(models.TextChoices):

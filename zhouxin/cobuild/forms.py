@@ -128,3 +128,19 @@ class ProjectForm(StyledForm):
                                 error_messages={"invalid": _("请填写正确的日期。")})
     ends_on = forms.DateField(label=_("结束日期"), required=False, widget=DATE,
                               error_messages={"invalid": _("请填写正确的日期。")})
+
+
+class NeedEditForm(NeedForm):
+    """The need form for editing an open need: its community or street stays."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["area"], self.fields["promote"]
+
+
+class ResourceEditForm(ResourceForm):
+    """The resource form for editing: the unit stays."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["owner"]

@@ -134,6 +134,41 @@ def need_close(*, actor, need: Need, met: bool, note: str = "") -> Need:
     return need
 
 
+@transaction.atomic
+def need_update(*, actor, need: Need, title: str, category: str, description: str = "", beneficiaries: str = "",
+                beneficiary_count: int | None = None, quantity: int | None = None, quantity_unit: str = "",
+                wanted_from: dt.date | None = None, wanted_until: dt.date | None = None) -> Need:
+    """Edit an open need (待认领); once a unit has claimed it, the need is what was claimed.
+    Its community or street stays: a need for another area is a new need.  Closing an open
+    need (withdrawing it) is need_close(met=False)."""
+    errors: dict[str, list[str]] = {}
+    title = _text(errors, "title", title, required=True, limit=TITLE_MAX, label_missing=_("请填写需求名称。"))
+    description = _text(errors, "description", description, required=False, limit=TEXT_MAX, label_missing="")
+    beneficiaries = _text(errors, "beneficiaries", beneficiaries, required=False, limit=200, label_missing="")
+    quantity_unit = _text(errors, "quantity_unit", quantity_unit, required=False, limit=UNIT_MAX, label_missing="")
+    if category not in NeedCategory.values:
+        errors.setdefault("category", []).append(_("请选择需求类别。"))
+    for field, value in (("beneficiary_count", beneficiary_count), ("quantity", quantity)):
+        if value is not None and value < 0:
+            errors.setdefault(field, []).append(_("数量不能为负数。"))
+    _dates(errors, wanted_from, wanted_until, "wanted_until")
+    if errors:
+        raise ValidationError(errors)
+    if not staff_can(actor, "cobuild.need.edit", need.area.code):
+        raise PermissionDenied(_("您没有权限修改该区域的需求。"))
+    before = _need_snapshot(Need.objects.unscoped().select_related("area").get(pk=need.pk))
+    changes = {"title": title, "description": description, "category": category, "beneficiaries": beneficiaries,
+               "beneficiary_count": beneficiary_count, "quantity": quantity or None, "quantity_unit": quantity_unit,
+               "wanted_from": wanted_from, "wanted_until": wanted_until, "terms": terms_of(title, description)}
+    updated = Need.objects.unscoped().filter(pk=need.pk, status=NeedStatus.OPEN).update(
+        **changes, updated_at=timezone.now())
+    if updated != 1:
+        raise InvalidTransition(_("只有待认领的需求可以修改；已被认领的需求请先处理认领。"))
+    need.refresh_from_db()
+    audit.record(actor=actor, action="cobuild.need.updated", obj=need, before=before, after=_need_snapshot(need))
+    return need
+
+
 # --- Resources ---------------------------------------------------------------------------
 
 def liaison_units(actor):
@@ -201,6 +236,77 @@ def resource_create(*, actor, owner, kind: str, category: str, title: str, capac
         "owner": owner.pk, "kind": kind, "category": category, "title": title, "capacity": capacity,
         "capacity_unit": capacity_unit, "radius": radius, "area": area.code,
         "available_from": available_from, "available_until": available_until})
+    return resource
+
+
+def _resource_snapshot(resource: Resource) -> dict:
+    return {"owner": resource.owner_id, "kind": resource.kind, "category": resource.category,
+            "title": resource.title, "capacity": resource.capacity, "capacity_unit": resource.capacity_unit,
+            "committed": resource.committed, "radius": resource.radius, "area": resource.area_code,
+            "available_from": resource.available_from, "available_until": resource.available_until,
+            "is_active": resource.is_active}
+
+
+@transaction.atomic
+def resource_update(*, actor, resource: Resource, kind: str, category: str, title: str, capacity: int,
+                    capacity_unit: str, available_from: dt.date, available_until: dt.date | None = None,
+                    radius: str = ServiceRadius.STREET, description: str = "") -> Resource:
+    """Edit a resource (by its unit's liaison).  Its unit and location stay; the capacity may
+    not drop below what confirmed claims have committed (checked in the UPDATE itself, so a
+    confirmation at the same moment cannot slip under it)."""
+    errors: dict[str, list[str]] = {}
+    title = _text(errors, "title", title, required=True, limit=TITLE_MAX, label_missing=_("请填写资源名称。"))
+    description = _text(errors, "description", description, required=False, limit=TEXT_MAX, label_missing="")
+    capacity_unit = _text(errors, "capacity_unit", capacity_unit, required=True, limit=UNIT_MAX,
+                          label_missing=_("请填写数量单位（如：人次、平方米、份）。"))
+    if kind not in ResourceKind.values:
+        errors.setdefault("kind", []).append(_("请选择资源类型。"))
+    if category not in NeedCategory.values:
+        errors.setdefault("category", []).append(_("请选择服务类别。"))
+    if radius not in ServiceRadius.values:
+        errors.setdefault("radius", []).append(_("请选择服务范围。"))
+    if capacity is None or capacity <= 0:
+        errors.setdefault("capacity", []).append(_("可提供数量必须大于 0。"))
+    if available_from is None:
+        errors.setdefault("available_from", []).append(_("请填写可用开始日期。"))
+    _dates(errors, available_from, available_until, "available_until")
+    if errors:
+        raise ValidationError(errors)
+    current = Resource.objects.unscoped().get(pk=resource.pk)
+    if not _is_liaison_of(actor, current.owner_id):
+        raise PermissionDenied(_("只有本单位的联络员可以修改资源。"))
+    before = _resource_snapshot(current)
+    updated = Resource.objects.unscoped().filter(pk=current.pk, committed__lte=capacity).update(
+        kind=kind, category=category, title=title, description=description, capacity=capacity,
+        capacity_unit=capacity_unit, available_from=available_from, available_until=available_until,
+        radius=radius, terms=terms_of(title, description), updated_at=timezone.now())
+    if updated != 1:
+        current.refresh_from_db()
+        raise ValidationError({"capacity": [_("可提供数量不能少于已承诺的 %(n)d %(unit)s。")
+                                            % {"n": current.committed, "unit": current.capacity_unit}]})
+    resource.refresh_from_db()
+    audit.record(actor=actor, action="cobuild.resource.updated", obj=resource, before=before,
+                 after=_resource_snapshot(resource))
+    return resource
+
+
+@transaction.atomic
+def resource_deactivate(*, actor, resource: Resource, note: str = "") -> Resource:
+    """Withdraw a resource from the list (停用): no longer matched or claimable.  Pending
+    claims on it must be decided or withdrawn first; confirmed ones (and their projects) stay."""
+    current = Resource.objects.unscoped().get(pk=resource.pk)
+    if not _is_liaison_of(actor, current.owner_id):
+        raise PermissionDenied(_("只有本单位的联络员可以停用资源。"))
+    note = (note or "").strip()[:NOTE_MAX]
+    if Claim.objects.unscoped().filter(resource=current, status=ClaimStatus.PENDING).exists():
+        raise InvalidTransition(_("该资源还有待确认的认领，请先撤回或等待对方处理后再停用。"))
+    updated = Resource.objects.unscoped().filter(pk=current.pk, is_active=True).update(
+        is_active=False, updated_at=timezone.now())
+    if updated != 1:
+        raise InvalidTransition(_("该资源已经停用。"))
+    resource.refresh_from_db()
+    audit.record(actor=actor, action="cobuild.resource.deactivated", obj=resource, before={"is_active": True},
+                 after={"is_active": False, "note": note, "committed": resource.committed})
     return resource
 
 
@@ -325,6 +431,36 @@ def claim_decline(*, actor, claim: Claim, note: str = "") -> Claim:
         status=NeedStatus.OPEN, updated_at=now)
     claim.refresh_from_db()
     audit.record(actor=actor, action="cobuild.claim.declined", obj=claim, before={"status": ClaimStatus.PENDING},
+                 after={"status": claim.status, "note": note})
+    return claim
+
+
+def can_withdraw(actor, claim: Claim) -> bool:
+    """The side that started the claim withdraws it: the unit's liaison its offer, staff of
+    the need's community or street their request."""
+    if claim.direction == ClaimDirection.OFFER:
+        return _is_liaison_of(actor, claim.unit_id)
+    return staff_can(actor, "cobuild.claim", claim.need.area.code)
+
+
+@transaction.atomic
+def claim_withdraw(*, actor, claim: Claim, note: str = "") -> Claim:
+    """Withdraw one's own pending claim (撤回); the need is open for others again."""
+    claim = Claim.objects.unscoped().select_related("need__area").get(pk=claim.pk)
+    if not can_withdraw(actor, claim):
+        raise PermissionDenied(_("只有发起认领的一方可以撤回。"))
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationError({"note": [_("说明不能超过 %(n)d 个字。") % {"n": NOTE_MAX}]})
+    now = timezone.now()
+    moved = Claim.objects.unscoped().filter(pk=claim.pk, status=ClaimStatus.PENDING).update(
+        status=ClaimStatus.WITHDRAWN, decided_by=actor, decided_at=now, decision_note=note)
+    if moved != 1:
+        raise InvalidTransition(_("只有待确认的认领可以撤回。"))
+    Need.objects.unscoped().filter(pk=claim.need_id, status=NeedStatus.CLAIMED).update(
+        status=NeedStatus.OPEN, updated_at=now)
+    claim.refresh_from_db()
+    audit.record(actor=actor, action="cobuild.claim.withdrawn", obj=claim, before={"status": ClaimStatus.PENDING},
                  after={"status": claim.status, "note": note})
     return claim
 

@@ -18,9 +18,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from zhouxin.core.decorators import staff_view
 from zhouxin.core.permissions import can
 
-from . import matching, promotion, selectors, services
+from . import agreements, matching, promotion, selectors, services, views_delivery, views_public
 from .choices import ClaimStatus, NeedCategory, NeedStatus, ResourceKind
-from .forms import ClaimForm, DecisionForm, NeedForm, ProjectForm, ResourceForm, need_areas
+from .forms import (
+    ClaimForm,
+    DecisionForm,
+    NeedEditForm,
+    NeedForm,
+    ProjectForm,
+    ResourceEditForm,
+    ResourceForm,
+    need_areas,
+)
 from .models import Claim, Resource
 
 PER_PAGE = 30
@@ -110,6 +119,7 @@ def need_detail(request, pk: int):
                   .select_related("resource", "unit", "created_by", "decided_by").order_by("-created_at"))
     for claim in claims:
         claim.can_decide = claim.status == ClaimStatus.PENDING and services.can_decide(user, claim)
+        claim.can_withdraw = claim.status == ClaimStatus.PENDING and services.can_withdraw(user, claim)
         claim.can_start_project = (claim.status == ClaimStatus.CONFIRMED
                                    and services.staff_can(user, "cobuild.confirm", code)
                                    and not hasattr(claim, "project"))
@@ -126,6 +136,7 @@ def need_detail(request, pk: int):
     return render(request, "cobuild/need_detail.html", {
         "need": need, "claims": claims, "matches": matches, "is_staff": is_staff,
         "can_close": need.status == NeedStatus.OPEN and services.staff_can(user, "cobuild.need.edit", code),
+        "can_edit": need.status == NeedStatus.OPEN and services.staff_can(user, "cobuild.need.edit", code),
         "can_mark_met": need.status in (NeedStatus.CONFIRMED, NeedStatus.IN_PROJECT)
         and services.staff_can(user, "cobuild.need.edit", code),
         "project_form": ProjectForm(initial={"title": need.title})})
@@ -144,6 +155,31 @@ def need_close(request, pk: int):
     else:
         messages.success(request, _("需求已标记为已满足。") if met else _("需求已关闭。"))
     return redirect("cobuild:need_detail", pk=need.pk)
+
+
+@staff_view("cobuild.need.edit")
+@require_http_methods(["GET", "POST"])
+def need_edit(request, pk: int):
+    """Edit an open need (the need form without its area); claimed needs are what was claimed."""
+    need = _need(request.user, pk)
+    if not services.staff_can(request.user, "cobuild.need.edit", need.area.code):
+        raise PermissionDenied
+    if need.status != NeedStatus.OPEN:
+        messages.error(request, _("只有待认领的需求可以修改；已被认领的需求请先处理认领。"))
+        return redirect("cobuild:need_detail", pk=need.pk)
+    fields = ("title", "category", "description", "beneficiaries", "beneficiary_count", "quantity", "quantity_unit",
+              "wanted_from", "wanted_until")
+    form = NeedEditForm(request.POST or None, user=request.user, initial={f: getattr(need, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.need_update(actor=request.user, need=need, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("需求已修改。"))
+            return redirect("cobuild:need_detail", pk=need.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "cobuild/need_form.html", {"form": form, "need": need}, status=status)
 
 
 @staff_view("cobuild.need.edit")
@@ -202,7 +238,52 @@ def resource_detail(request, pk: int):
         .order_by("-created_at")
     matches = matching.needs_for_resource(resource) if own and resource.is_active else []
     return render(request, "cobuild/resource_detail.html", {"resource": resource, "own": own, "claims": claims,
-                                                            "matches": matches})
+                                                            "matches": matches,
+                                                            "can_edit": own and can(user, "cobuild.resource.edit")})
+
+
+def _own_resource(request, pk: int) -> Resource:
+    resource = _resource(request.user, pk)
+    if resource.owner_id not in selectors.unit_ids(request.user):
+        raise PermissionDenied
+    return resource
+
+
+@staff_view("cobuild.resource.edit")
+@require_http_methods(["GET", "POST"])
+def resource_edit(request, pk: int):
+    """Edit one of the unit's resources (the resource form without its unit)."""
+    resource = _own_resource(request, pk)
+    fields = ("title", "kind", "category", "description", "capacity", "capacity_unit", "available_from",
+              "available_until", "radius")
+    form = ResourceEditForm(request.POST or None, user=request.user,
+                            initial={f: getattr(resource, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resource_update(actor=request.user, resource=resource, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("资源已修改。"))
+            return redirect("cobuild:resource_detail", pk=resource.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "cobuild/resource_form.html", {"form": form, "resource": resource}, status=status)
+
+
+@staff_view("cobuild.resource.edit")
+@require_POST
+def resource_deactivate(request, pk: int):
+    resource = _own_resource(request, pk)
+    try:
+        services.resource_deactivate(actor=request.user, resource=resource, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("资源已停用，不再参与匹配和认领。"))
+    return redirect("cobuild:resource_detail", pk=resource.pk)
 
 
 @staff_view("cobuild.resource.edit")
@@ -280,6 +361,29 @@ def claim_decline(request, pk: int):
     return _decide(request, pk, services.claim_decline, _("已退回这项认领，需求重新开放认领。"))
 
 
+@staff_view("cobuild.claim")
+@require_POST
+def claim_withdraw(request, pk: int):
+    """The side that made a pending claim takes it back; the need is open again."""
+    claim = _claim(request.user, pk)
+    if not services.can_withdraw(request.user, claim):
+        raise PermissionDenied
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("cobuild:need_detail", pk=claim.need_id)
+    try:
+        services.claim_withdraw(actor=request.user, claim=claim, note=form.cleaned_data["note"])
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("认领已撤回，需求重新开放认领。"))
+    return redirect("cobuild:need_detail", pk=claim.need_id)
+
+
 @staff_view("cobuild.confirm")
 @require_POST
 def project_create(request, pk: int):
@@ -316,4 +420,7 @@ def project_detail(request, pk: int):
     resources = list(Resource.objects.unscoped().filter(projects=project).select_related("owner"))
     context = {"project": project, "parties": parties, "resources": resources}
     # Panels of the project page, each from its own module: context updates go here.
+    context.update(views_public.public_panel(request.user, project))
+    context.update(agreements.panel_context(request.user, project))
+    context.update(views_delivery.panel_context(request, project))
     return render(request, "cobuild/project_detail.html", context)

@@ -62,6 +62,8 @@ NAV: list[NavItem] = [
     NavItem(_("资源清单"), "cobuild:resource_list", "cobuild.view", ("cobuild:resource_*",), COBUILD),
     NavItem(_("资源匹配"), "cobuild:my_matches", "cobuild.resource.edit", (), COBUILD),
     NavItem(_("共建项目"), "cobuild:project_list", "cobuild.view", ("cobuild:project_*",), COBUILD),
+    NavItem(_("共建看板"), "cobuild:dashboard", "cobuild.view", (), COBUILD),
+    NavItem(_("共建年报"), "cobuild:unit_reports", "cobuild.view", ("cobuild:unit_report*",), COBUILD),
     NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
             ("orgs:area_*", "orgs:search", "orgs:org_*"), ORGS),
     NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",), ORGS),

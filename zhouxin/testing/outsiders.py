@@ -50,6 +50,8 @@ PUBLIC: dict[str, str] = {
     "portal:community": "a community's public page: office contact and aggregate figures, nothing personal",
     "publishing:public_list": "a community's or street's published notices; published items only, never drafts",
     "publishing:public_detail": "one published notice; drafts, pending and taken-down notices answer 404",
+    "cobuild_public:project": "a published co-building project: units, figures, visible comments; no resident data;"
+                              " unpublished, planned and cancelled projects answer 404",
     "open311:discovery": "Open311 service discovery: the endpoint, its formats and how to get a key; no data",
     "open311:services": "Open311 service list: the public request catalogue (category names and keywords)",
     "open311:service_definition": "Open311 service definition: the attributes a request of a catalogue item takes",
