@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import struct
 import uuid
 from decimal import Decimal
 
@@ -42,11 +41,9 @@ from .models import Claim, Milestone, Project, Resource
 from .services import staff_can
 
 SIGNED_MAX_BYTES = 10 * 1024 * 1024
-PDF = "application/pdf"
-SIGNED_TYPES = {**attachments.EXTENSIONS, PDF: "pdf"}
+PDF = attachments.PDF
+SIGNED_TYPES = attachments.DOCUMENT_EXTENSIONS
 PARTY_LABELS = ("甲方", "乙方", "丙方", "丁方", "戊方", "己方", "庚方", "辛方")
-# Active content a scanned agreement never needs: script, actions run on opening, files inside.
-_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
 
 
 # --- Who may act -----------------------------------------------------------------------------
@@ -254,39 +251,11 @@ def _refresh(project: Project, current: Project) -> None:
 # --- The signed copy -------------------------------------------------------------------------
 
 def check_signed_copy(upload) -> tuple[str, str, bytes]:
-    """(original name, content type, bytes) of an acceptable signed copy, or a ValidationError on
-    "upload" saying why not, in Chinese.  Judged by content, never by name or declared type."""
-    def refuse(message):
-        raise ValidationError({"upload": [message]})
-
-    if upload is None:
-        refuse(_("请选择签署后的协议扫描件（PDF 或图片）。"))
-    try:
-        name, data = attachments._read(upload, SIGNED_MAX_BYTES)
-    except (OSError, ValueError, TypeError):
-        refuse(_("文件无法读取，请重新选择。"))
-    label = name or _("所选文件")
-    if data is None:
-        refuse(_("“%(name)s”超过 10 MB，请压缩后再上传。") % {"name": label})
-    if not data:
-        refuse(_("“%(name)s”是空文件。") % {"name": label})
-    if data[:5] == b"%PDF-":
-        kind = PDF
-        if b"%%EOF" not in data[-1024:]:
-            refuse(_("“%(name)s”不是完整的 PDF 文件，请重新扫描或导出后上传。") % {"name": label})
-        if any(marker in data for marker in _PDF_ACTIVE):
-            refuse(_("“%(name)s”中含有脚本、动作或嵌入文件，不能作为签署文本上传。") % {"name": label})
-    else:
-        try:
-            kind, width, height = attachments.sniff(data)
-        except (attachments.ImageError, struct.error, IndexError):
-            refuse(_("“%(name)s”不是 PDF 文件或 JPEG、PNG、WebP 图片（按文件内容判断）。") % {"name": label})
-        if not (1 <= width <= attachments.MAX_SIDE and 1 <= height <= attachments.MAX_SIDE) \
-                or width * height > attachments.MAX_PIXELS:
-            refuse(_("图片“%(name)s”的尺寸 %(w)d×%(h)d 无效或过大。") % {"name": label, "w": width, "h": height})
-    if attachments._ACTIVE_CONTENT.search(data):
-        refuse(_("“%(name)s”中夹带了网页或脚本代码，不能上传。") % {"name": label})
-    return (name[:200] or f"signed.{SIGNED_TYPES[kind]}"), kind, data
+    """(original name, content type, bytes) of an acceptable signed copy (a scanned PDF or a
+    photo, judged by content: dispatch.attachments.check_document), or a ValidationError."""
+    checked = attachments.check_document(upload, limit=SIGNED_MAX_BYTES, default_name="signed",
+                                         missing=_("请选择签署后的协议扫描件（PDF 或图片）。"))
+    return checked.original_name, checked.content_type, checked.data
 
 
 def signed_content_type(project: Project) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import struct
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -46,8 +45,8 @@ from .services import NOTE_MAX, TITLE_MAX, InvalidTransition, _is_liaison_of, st
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 CAPTION_MAX = 200
 GROUP_MAX = 60
-PDF = "application/pdf"
-EVIDENCE_TYPES = {**attachments.EXTENSIONS, PDF: "pdf"}
+PDF = attachments.PDF
+EVIDENCE_TYPES = attachments.DOCUMENT_EXTENSIONS
 OPEN_STATUSES = (ProjectStatus.PLANNED, ProjectStatus.RUNNING)
 HOURS_PER_VOLUNTEER = 24
 HOURS_MAX = Decimal("9999999.9")  # max_digits=8, decimal_places=1
@@ -326,42 +325,16 @@ def record_add(*, actor, project: Project, held_on: dt.date, title: str, benefic
 
 # --- Evidence ------------------------------------------------------------------------------
 
-def _read_upload(upload) -> tuple[str, bytes | None]:
-    return attachments._read(upload, EVIDENCE_MAX_BYTES)
-
-
 def check_evidence(upload) -> tuple[str, str, bytes]:
-    """(original name, content type, bytes to store) of an acceptable evidence file, or a
-    ValidationError on "upload" saying why not.  Judged by content, never by name or type."""
-    def refuse(message):
-        raise ValidationError({"upload": [message]})
-
-    if upload is None:
-        refuse(_("请选择要上传的照片或 PDF 文件。"))
-    try:
-        name, data = _read_upload(upload)
-    except (OSError, ValueError, TypeError):
-        refuse(_("文件无法读取，请重新选择。"))
-    label = name or _("所选文件")
-    if data is None:
-        refuse(_("“%(name)s”超过 10 MB，请压缩后再上传。") % {"name": label})
-    if not data:
-        refuse(_("“%(name)s”是空文件。") % {"name": label})
-    if data[:5] == b"%PDF-":
-        kind = PDF
-    else:
-        try:
-            kind, width, height = attachments.sniff(data)
-        except (attachments.ImageError, struct.error, IndexError):
-            refuse(_("“%(name)s”不是 JPEG、PNG、WebP 图片或 PDF 文件（按文件内容判断）。") % {"name": label})
-        if not (1 <= width <= attachments.MAX_SIDE and 1 <= height <= attachments.MAX_SIDE) \
-                or width * height > attachments.MAX_PIXELS:
-            refuse(_("图片“%(name)s”的尺寸 %(w)d×%(h)d 无效或过大。") % {"name": label, "w": width, "h": height})
-    if attachments._ACTIVE_CONTENT.search(data):
-        refuse(_("“%(name)s”中夹带了网页或脚本代码，不能上传。") % {"name": label})
-    if kind != PDF:
-        data = imagemeta.strip(data, kind) or data  # no GPS position or device in a published photo
-    return (name[:200] or f"evidence.{EVIDENCE_TYPES[kind]}"), kind, data
+    """(original name, content type, bytes to store) of an acceptable evidence file (a photo or
+    a PDF, judged by content: dispatch.attachments.check_document), or a ValidationError.
+    Photos lose their metadata: no GPS position or device in a published photo."""
+    checked = attachments.check_document(upload, limit=EVIDENCE_MAX_BYTES, default_name="evidence",
+                                         missing=_("请选择要上传的照片或 PDF 文件。"))
+    data = checked.data
+    if checked.content_type != attachments.PDF:
+        data = imagemeta.strip(data, checked.content_type) or data
+    return checked.original_name, checked.content_type, data
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
@@ -216,3 +217,60 @@ def store(request, image: CheckedImage):
         size=image.size,
         sha256=image.sha256,
     )
+
+
+# --- Documents: a photo or a PDF (co-building evidence and signed agreements, …) -------------
+
+PDF = "application/pdf"
+DOCUMENT_EXTENSIONS = {**EXTENSIONS, PDF: "pdf"}
+# PDF features that run something or carry other files: never accepted in an upload.
+_PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+
+
+@dataclass(frozen=True)
+class CheckedDocument:
+    original_name: str
+    content_type: str
+    data: bytes
+
+    @property
+    def extension(self) -> str:
+        return DOCUMENT_EXTENSIONS[self.content_type]
+
+
+def check_document(upload, *, limit: int, missing: str, default_name: str) -> CheckedDocument:
+    """A photo (JPEG, PNG, WebP) or a PDF, judged by its content, never by its name or declared
+    type: a PDF must be complete (``%%EOF``) and carry no scripts, actions or embedded files; an
+    image must have sane dimensions; neither may smuggle web page or script code (polyglots).
+    Raises a ValidationError on "upload" saying why not, in Chinese."""
+    def refuse(message):
+        raise ValidationError({"upload": [message]})
+
+    if upload is None:
+        refuse(missing)
+    try:
+        name, data = _read(upload, limit)
+    except (OSError, ValueError, TypeError):
+        refuse(_("文件无法读取，请重新选择。"))
+    label = name or _("所选文件")
+    if data is None:
+        refuse(_("“%(name)s”超过 %(mb)d MB，请压缩后再上传。") % {"name": label, "mb": limit // (1024 * 1024)})
+    if not data:
+        refuse(_("“%(name)s”是空文件。") % {"name": label})
+    if data[:5] == b"%PDF-":
+        kind = PDF
+        if b"%%EOF" not in data[-1024:]:
+            refuse(_("“%(name)s”不是完整的 PDF 文件，请重新扫描或导出后上传。") % {"name": label})
+        if any(marker in data for marker in _PDF_ACTIVE):
+            refuse(_("“%(name)s”中含有脚本、动作或嵌入文件，不能上传。") % {"name": label})
+    else:
+        try:
+            kind, width, height = sniff(data)
+        except (ImageError, struct.error, IndexError):
+            refuse(_("“%(name)s”不是 PDF 文件或 JPEG、PNG、WebP 图片（按文件内容判断）。") % {"name": label})
+        if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE) or width * height > MAX_PIXELS:
+            refuse(_("图片“%(name)s”的尺寸 %(w)d×%(h)d 无效或过大。") % {"name": label, "w": width, "h": height})
+    if _ACTIVE_CONTENT.search(data):
+        refuse(_("“%(name)s”中夹带了网页或脚本代码，不能上传。") % {"name": label})
+    return CheckedDocument(original_name=name[:200] or f"{default_name}.{DOCUMENT_EXTENSIONS[kind]}",
+                           content_type=kind, data=data)

@@ -210,7 +210,7 @@ def test_evidence_is_checked_by_content(personas, settings):
     fake = SimpleUploadedFile("现场.jpg", b"<html><body><script>alert(1)</script></body></html>", "image/jpeg")
     with pytest.raises(ValidationError) as exc:
         delivery.evidence_upload(actor=personas.unit_liaison, project=project, upload=fake)
-    assert exc.value.message_dict == {"upload": ["“现场.jpg”不是 JPEG、PNG、WebP 图片或 PDF 文件（按文件内容判断）。"]}
+    assert exc.value.message_dict == {"upload": ["“现场.jpg”不是 PDF 文件或 JPEG、PNG、WebP 图片（按文件内容判断）。"]}
     polyglot = SimpleUploadedFile("合影.png", png() + b"<script>alert(document.cookie)</script>", "image/png")
     with pytest.raises(ValidationError, match="夹带了网页或脚本代码"):
         delivery.evidence_upload(actor=personas.unit_liaison, project=project, upload=polyglot)
@@ -290,7 +290,7 @@ def test_upload_and_download_evidence_through_the_page(personas, client_for):
     upload_url = reverse("cobuild:evidence_upload", args=[project.pk])
     fake = SimpleUploadedFile("现场.png", b"GIF89a not really a png", "image/png")
     response = liaison.post(upload_url, {"evidence-upload": fake, "evidence-caption": "假图片"}, follow=True)
-    assert "不是 JPEG、PNG、WebP 图片或 PDF 文件（按文件内容判断）" in _body(response)
+    assert "不是 PDF 文件或 JPEG、PNG、WebP 图片（按文件内容判断）" in _body(response)
     with scopes_disabled():
         assert not Evidence.objects.exists()
     response = liaison.post(upload_url, {"evidence-upload": SimpleUploadedFile("合影.png", png(), "image/png"),
