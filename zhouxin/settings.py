@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "zhouxin.publishing",
     "zhouxin.conferences",
     "zhouxin.cobuild",
+    "zhouxin.volunteers",
 ]
 
 # REST API (zhouxin.api): token or TOTP-verified session; structured errors; bounded pages.

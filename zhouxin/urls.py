@@ -11,10 +11,13 @@ urlpatterns = [
     path("open311/v2/", include("zhouxin.api.open311.urls")),
     # Published co-building projects: public pages inside the portal (withheld-page middleware, monitor).
     path("portal/projects/", include("zhouxin.cobuild.urls_public")),
+    # Volunteering on the portal (activities, sign-up, QR check-in, wishes, 双报到).
+    path("portal/volunteer/", include("zhouxin.volunteers.urls_public")),
     path("portal/", include("zhouxin.portal.urls")),
     path("moderation/", include("zhouxin.moderation.urls")),
     path("conferences/", include("zhouxin.conferences.urls")),
     path("cobuild/", include("zhouxin.cobuild.urls")),
+    path("volunteers/", include("zhouxin.volunteers.urls")),
     # Notices: staff pages under /publishing/, public pages under /portal/notices/.
     path("", include("zhouxin.publishing.urls")),
 ]

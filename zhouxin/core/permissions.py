@@ -73,6 +73,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cobuild.resource.edit": frozenset({R.UNIT_LIAISON}),
     "cobuild.claim": frozenset({R.UNIT_LIAISON, R.STREET_HUB, R.COMMUNITY_STAFF}),
     "cobuild.confirm": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
+    # Dual registration and volunteering (双报到, zhouxin.volunteers): read by area staff and unit
+    # liaisons (their unit's registrations and members); communities and streets run activities,
+    # confirm registrations and post wishes; liaisons register their unit and get its feedback.
+    "volunteers.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF, R.UNIT_LIAISON}),
+    "volunteers.manage": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "volunteers.unit": frozenset({R.UNIT_LIAISON}),
+    "volunteers.feedback": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF, R.UNIT_LIAISON}),
     # Integration tokens of the REST API (zhouxin.api): the system admin issues and revokes them.
     "api.token.manage": frozenset({R.SYSTEM_ADMIN}),
 }
