@@ -18,6 +18,9 @@ SWEEPER=$!
 # Joint-conference action items past their due date are marked overdue and reported to the street once.
 $PY manage.py conference_sweep --loop 300 &
 CONFSWEEP=$!
+# 双报到 reminders: registrations ending soon (renew) and the yearly deadline, each texted once.
+$PY manage.py volunteer_reminders --loop 3600 &
+VOLREMIND=$!
 # Housekeeping deletes finished rate-limit windows and expired sessions.
 $PY manage.py housekeeping --loop 300 &
 KEEPER=$!
@@ -26,7 +29,7 @@ KEEPER=$!
 $PY manage.py integrity_baseline
 $PY manage.py verify_published --loop "${VERIFY_SECONDS:-600}" &
 VERIFIER=$!
-trap 'kill $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER $CONFSWEEP 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER $CONFSWEEP 2>/dev/null || true' EXIT INT TERM
+trap 'kill $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER $CONFSWEEP $VOLREMIND 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER $CONFSWEEP $VOLREMIND 2>/dev/null || true' EXIT INT TERM
 
 $PY manage.py demo_logins --url "http://$HOST:$PORT/"
 exec_args=(--bind "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 --access-logfile - --capture-output)

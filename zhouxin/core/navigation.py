@@ -37,6 +37,7 @@ DISPATCH = _("接诉即办")
 ORGS = _("区域与组织")
 SYSTEM = _("系统管理")
 COBUILD = _("区域化党建")
+VOLUNTEERS = _("双报到")
 
 NAV: list[NavItem] = [
     NavItem(_("工作台"), "core:home", None),
@@ -64,6 +65,15 @@ NAV: list[NavItem] = [
     NavItem(_("共建项目"), "cobuild:project_list", "cobuild.view", ("cobuild:project_*",), COBUILD),
     NavItem(_("共建看板"), "cobuild:dashboard", "cobuild.view", (), COBUILD),
     NavItem(_("共建年报"), "cobuild:unit_reports", "cobuild.view", ("cobuild:unit_report*",), COBUILD),
+    NavItem(_("报到管理"), "volunteers:registration_list", "volunteers.view",
+            ("volunteers:member_register", "volunteers:member_registration_decide",
+             "volunteers:unit_registration_decide"), VOLUNTEERS),
+    NavItem(_("本单位报到"), "volunteers:my_unit", "volunteers.unit", (), VOLUNTEERS),
+    NavItem(_("完成率"), "volunteers:completion", "volunteers.view", ("volunteers:completion_*",), VOLUNTEERS),
+    NavItem(_("志愿活动"), "volunteers:activity_list", "volunteers.view", ("volunteers:activity_*",), VOLUNTEERS),
+    NavItem(_("微心愿"), "volunteers:wish_board", "volunteers.view", ("volunteers:wish_*",), VOLUNTEERS),
+    NavItem(_("单位反馈"), "volunteers:feedback_units", "volunteers.feedback", ("volunteers:feedback_*",), VOLUNTEERS),
+    NavItem(_("双报到看板"), "volunteers:community_dashboard", "volunteers.view", (), VOLUNTEERS),
     NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
             ("orgs:area_*", "orgs:search", "orgs:org_*"), ORGS),
     NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",), ORGS),

@@ -137,19 +137,21 @@ class Document:
         pdf.ln(1.5)
         pdf.set_font(FONT, size=BODY_PT)
 
-    def paragraph(self, text: str, *, indent: bool = True, size: float = BODY_PT, muted: bool = False) -> None:
+    def paragraph(self, text: str, *, indent: bool = True, size: float = BODY_PT, muted: bool = False,
+                  align: str = "L") -> None:
         """A paragraph wrapped character by character; each line of `text` is its own paragraph,
-        indented by two characters (the Chinese convention) unless `indent` is False."""
+        indented by two characters (the Chinese convention) unless `indent` is False.  `align`
+        "R" sets it flush right (a letter's signature and date), without the indent."""
         pdf = self.pdf
         pdf.set_font(FONT, size=size)
         if muted:
             pdf.set_text_color(*MUTED)
-        lead = "\u3000\u3000" if indent else ""
+        lead = "\u3000\u3000" if indent and align == "L" else ""
         for line in _text(text).split("\n"):
             line = line.strip()
             if not line:
                 continue
-            pdf.multi_cell(0, LINE_MM, lead + line, align=Align.L, wrapmode=WrapMode.CHAR,
+            pdf.multi_cell(0, LINE_MM, lead + line, align=Align.coerce(align), wrapmode=WrapMode.CHAR,
                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1.5)
         pdf.set_text_color(0, 0, 0)
@@ -233,8 +235,12 @@ class Document:
     def spacer(self, mm: float = 4) -> None:
         self.pdf.ln(mm)
 
-    def page_break(self) -> None:
+    def page_break(self, *, title: str = "", subtitle: str = "") -> None:
+        """A new page; with `title`, the page opens with its own title block (one document of
+        many letters or cards, one to a page)."""
         self.pdf.add_page()
+        if title:
+            self._title_block(title, subtitle)
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())

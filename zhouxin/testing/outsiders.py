@@ -52,6 +52,27 @@ PUBLIC: dict[str, str] = {
     "publishing:public_detail": "one published notice; drafts, pending and taken-down notices answer 404",
     "cobuild_public:project": "a published co-building project: units, figures, visible comments; no resident data;"
                               " unpublished, planned and cancelled projects answer 404",
+    "volunteers_public:wishes": "the micro-wish wall: posted wishes (title, beneficiary as the community wrote it, value,"
+                                " community); never who ordered them",
+    "volunteers_public:wish": "one wish: public once posted (never the orderer; a member taker only as 在职党员);"
+                              " an ordered, rejected or withdrawn wish answers 404 to all but the resident who ordered it",
+    "volunteers_public:wish_order": "the resident's own order form; without a resident session it redirects to sign-in",
+    "volunteers_public:wishes_mine": "the signed-in resident's own wishes only; without a resident session it redirects",
+    "volunteers_public:wish_take": "POST by a signed-in resident only (else sign-in); takes a posted wish, rate-limited",
+    "volunteers_public:wish_give_back": "POST; only the account that took the wish may give it back (else refused)",
+    "volunteers_public:wish_withdraw": "POST; only the resident who ordered the wish may withdraw it (else refused)",
+    "volunteers_public:wish_thank": "POST; only the resident who ordered the wish, once completed (others get 404)",
+    "volunteers_public:activities": "published volunteer activities that have not ended: title, time, place, places"
+                                    " left; never who signed up",
+    "volunteers_public:activity": "one non-draft activity (drafts answer 404): its facts and places left, and for the"
+                                  " signed-in resident only their own sign-up",
+    "volunteers_public:activity_signup": "POST by a signed-in resident only (else sign-in); signs that account up",
+    "volunteers_public:activity_withdraw": "POST; cancels only the signed-in account's own sign-up (else refused)",
+    "volunteers_public:me": "the signed-in resident's own sign-ups, hours and points; without a session it redirects",
+    "volunteers_public:check": "a scanned check-in code: a forged, expired or other activity's code is refused;"
+                               " records only the signed-in account's own sign-up",
+    "volunteers_public:register": "the signed-in resident's own 双报到 registration only (found by the account's"
+                                  " phone, never by an id in the request); signed-out visitors go to sign-in",
     "open311:discovery": "Open311 service discovery: the endpoint, its formats and how to get a key; no data",
     "open311:services": "Open311 service list: the public request catalogue (category names and keywords)",
     "open311:service_definition": "Open311 service definition: the attributes a request of a catalogue item takes",

@@ -9,3 +9,14 @@ class VolunteersConfig(AppConfig):
 
     def ready(self):
         from . import policy  # noqa: F401  (registers the volunteers rules in the policy store)
+        self._register_wishes()
+
+    def _register_wishes(self):
+        """Held wish texts and thanks messages in the moderation queue, and the decisions on them."""
+        from zhouxin.moderation import registry
+
+        from . import wishes
+
+        registry.register_source(wishes.WishSource())
+        registry.on_decision(wishes.HOLD_KIND, wishes.on_wish_decision)
+        registry.on_decision(wishes.THANKS_HOLD_KIND, wishes.on_thanks_decision)
