@@ -1,5 +1,5 @@
 """Set English translations in zhouxin/locale/en/LC_MESSAGES/django.po from a JSON file
-{msgid: msgstr}, clearing their fuzzy flags.  For the few strings added after a
+{msgid: msgstr}, clearing their fuzzy flags (an entry with a context is keyed "context\u0004msgid").  For the few strings added after a
 translation pass; uses GNU gettext's msgattrib/msgmerge-free editing via polib-like parsing.
 
     .venv/bin/python scripts/i18n_set.py translations.json
@@ -30,6 +30,9 @@ def main(path: str) -> int:
         end = next(n for n, line in enumerate(lines) if line.startswith("msgstr") or line.startswith("msgid_plural"))
         msgid = "".join(json.loads(line.split(" ", 1)[1] if n == start else line)
                         for n, line in enumerate(lines[start:end], start))
+        context = next((json.loads(line.split(" ", 1)[1]) for line in lines[:start] if line.startswith("msgctxt ")), None)
+        if context is not None:
+            msgid = f"{context}\x04{msgid}"  # a context entry: key "context\u0004msgid" in the JSON
         if msgid not in wanted or lines[end].startswith("msgid_plural"):
             continue
         head = [line for line in lines[:start] if not line.startswith("#|")]

@@ -34,7 +34,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from zhouxin.core import audit
 from zhouxin.core.choices import AREA_ROLES
@@ -49,13 +49,13 @@ from .services import liaison_units
 
 FIRST_YEAR = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PROJECT_HEADERS = (_l("项目名称"), _l("实施区域"), _l("状态"), _l("预算（元）"), _l("开始日期"), _l("结束日期"),
-                   _l("完成日期"), _l("居民评价数"), _l("居民评价均分"), _l("服务次数"), _l("受益人次"), _l("志愿者人次"),
-                   _l("志愿服务时长（小时）"))
-RECORD_HEADERS = (_l("服务日期"), _l("项目名称"), _l("服务内容"), _l("服务对象"), _l("受益人次"), _l("参与志愿者人数"),
-                  _l("志愿服务时长（小时）"))
-RESOURCE_HEADERS = (_l("资源名称"), _l("资源类型"), _l("可提供数量"), _l("数量单位"), _l("本年度确认承诺数量"),
-                    _l("登记日期"))
+PROJECT_HEADERS = (gettext_lazy("项目名称"), gettext_lazy("实施区域"), gettext_lazy("状态"), gettext_lazy("预算（元）"), gettext_lazy("开始日期"), gettext_lazy("结束日期"),
+                   gettext_lazy("完成日期"), gettext_lazy("居民评价数"), gettext_lazy("居民评价均分"), gettext_lazy("服务次数"), gettext_lazy("受益人次"), gettext_lazy("志愿者人次"),
+                   gettext_lazy("志愿服务时长（小时）"))
+RECORD_HEADERS = (gettext_lazy("服务日期"), gettext_lazy("项目名称"), gettext_lazy("服务内容"), gettext_lazy("服务对象"), gettext_lazy("受益人次"), gettext_lazy("参与志愿者人数"),
+                  gettext_lazy("志愿服务时长（小时）"))
+RESOURCE_HEADERS = (gettext_lazy("资源名称"), gettext_lazy("资源类型"), gettext_lazy("可提供数量"), gettext_lazy("数量单位"), gettext_lazy("本年度确认承诺数量"),
+                    gettext_lazy("登记日期"))
 
 
 def _area_prefixes(user) -> tuple[str, ...]:

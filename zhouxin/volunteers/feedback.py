@@ -59,7 +59,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy, pgettext
 
 from zhouxin.core import audit
 from zhouxin.core import policy as policy_store
@@ -77,8 +77,9 @@ from .policy import SERVICE_KEY
 FIRST_YEAR = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
-QUARTER_NAMES = ("", "一", "二", "三", "四")
-EXCELLENT, PASS, BASIC = _l("优秀"), _l("合格"), _l("基本合格")
+QUARTER_NAMES = ("", gettext_lazy("第一季度"), gettext_lazy("第二季度"), gettext_lazy("第三季度"),
+                 gettext_lazy("第四季度"))
+EXCELLENT, PASS, BASIC = gettext_lazy("优秀"), gettext_lazy("合格"), gettext_lazy("基本合格")
 EXCELLENT_FACTOR = Decimal("1.5")
 COMPLETED_WISHES = (WishStatus.COMPLETED, WishStatus.THANKED)
 # Registrations that count for a period when they were in force in it.
@@ -100,7 +101,7 @@ class Period:
     @property
     def label(self) -> str:
         if self.quarter:
-            return _("%(year)d年第%(q)s季度") % {"year": self.year, "q": QUARTER_NAMES[self.quarter]}
+            return _("%(year)d年%(quarter)s") % {"year": self.year, "quarter": QUARTER_NAMES[self.quarter]}
         return _("%(year)d年度") % {"year": self.year}
 
     @property
@@ -541,7 +542,7 @@ def _letter_page(doc: Document, fb: UnitFeedback, m: MemberFeedback, day: dt.dat
 def _card_page(doc: Document, fb: UnitFeedback, m: MemberFeedback, day: dt.date) -> None:
     doc.key_values([
         (_("姓名"), m.name), (_("工作单位"), fb.unit_name), (_("所在党组织"), m.branch or "—"),
-        (_("报到情况"), _registration_text(m)),
+        (pgettext("dual registration", "报到情况"), _registration_text(m)),
         (_("本季度服务时长"), _("%(h)s小时") % {"h": _h(m.hours)}),
         (_("本年累计时长"), _("%(h)s小时（年度最低要求%(min)s小时，%(met)s）") % {
             "h": _h(m.year_hours), "min": _h(m.yearly_minimum), "met": _("已达到") if m.minimum_met else _("未达到")}),
@@ -574,9 +575,9 @@ def feedback_pdf(fb: UnitFeedback) -> bytes:
     return doc.output()
 
 
-MEMBER_HEADERS = (_l("姓名"), _l("所在党组织"), _l("报到状态"), _l("报到社区"), _l("有效期至"), _l("本期服务时长（小时）"),
-                  _l("本年累计时长（小时）"), _l("年度最低时长（小时）"), _l("达到年度最低"), _l("参加活动（次）"),
-                  _l("完成微心愿（个）"), _l("本期积分"), _l("社区评价建议"), _l("未报到（不能评为合格及以上）"))
+MEMBER_HEADERS = (gettext_lazy("姓名"), gettext_lazy("所在党组织"), gettext_lazy("报到状态"), gettext_lazy("报到社区"), gettext_lazy("有效期至"), gettext_lazy("本期服务时长（小时）"),
+                  gettext_lazy("本年累计时长（小时）"), gettext_lazy("年度最低时长（小时）"), gettext_lazy("达到年度最低"), gettext_lazy("参加活动（次）"),
+                  gettext_lazy("完成微心愿（个）"), gettext_lazy("本期积分"), gettext_lazy("社区评价建议"), gettext_lazy("未报到（不能评为合格及以上）"))
 
 
 def feedback_xlsx(fb: UnitFeedback) -> bytes:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhouxin.core.scoping import ScopedManager
 
@@ -43,7 +44,7 @@ class UnitRegistration(models.Model):
     services_offered = models.CharField(_("可提供的服务"), max_length=300, blank=True)
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                       verbose_name=_("登记人"))
-    registered_at = models.DateTimeField(_("报到时间"))
+    registered_at = models.DateTimeField(pgettext_lazy("dual registration", "报到时间"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("确认人"))
     decided_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
@@ -82,7 +83,7 @@ class MemberRegistration(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=RegistrationStatus.choices,
                               default=RegistrationStatus.PENDING)
     skills = models.CharField(_("特长与意愿"), max_length=300, blank=True)
-    registered_at = models.DateTimeField(_("报到时间"))
+    registered_at = models.DateTimeField(pgettext_lazy("dual registration", "报到时间"))
     valid_until = models.DateField(_("有效期至"))
     renewed_at = models.DateTimeField(_("最近续报时间"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("最近提醒时间"), null=True, blank=True)

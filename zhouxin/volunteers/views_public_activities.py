@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhouxin.core import policy
@@ -114,7 +114,7 @@ def activity_page(request, pk: int):
     return _page(request, "volunteers/activities/public_activity.html", context)
 
 
-DONE = {"signed_up": _lazy("报名成功。请按时到场，到场后扫描组织者出示的签到码签到。"), "cancelled": _lazy("已取消报名。")}
+DONE = {"signed_up": gettext_lazy("报名成功。请按时到场，到场后扫描组织者出示的签到码签到。"), "cancelled": gettext_lazy("已取消报名。")}
 
 
 def _after_action(request, activity, call, success: str):
