@@ -190,7 +190,13 @@ def test_a_resident_reports_from_a_phone_rates_unsatisfied_and_the_street_reopen
     expect(hub.locator(".zx-req-head .zx-status")).to_have_text("已答复")
     expect(hub.get_by_text("未解决 · 不满意")).to_be_visible()
     expect(hub.get_by_role("img", name="现场图片 1")).to_be_visible()
-    assert hub.get_by_role("img", name="现场图片 1").evaluate("img => img.naturalWidth") == 64
+    # Wait for the photo to finish loading (under load it may still be on its way), then check
+    # that it decoded: a broken image has naturalWidth 0.
+    assert hub.get_by_role("img", name="现场图片 1").evaluate(
+        """img => img.complete ? img.naturalWidth : new Promise(done => {
+            img.addEventListener("load", () => done(img.naturalWidth), {once: true});
+            img.addEventListener("error", () => done(0), {once: true});
+        })""") == 64
     reopen = hub.locator('[data-zx-action="reopen"]')
     reopen.locator("summary").click()
     reopen.get_by_label("理由").fill("居民反映楼道灯仍不亮，督办重办。")
