@@ -28,3 +28,7 @@ class CobuildConfig(AppConfig):
         registry.register_source(ratings.RatingSource())
         registry.on_decision(ratings.HOLD_KIND, ratings.on_moderation_decision)
         post_delete.connect(ratings.rating_deleted, sender=Rating, dispatch_uid="cobuild.rating_deleted")
+        from zhouxin.portal import personal_data
+
+        personal_data.register("project_ratings", export=ratings.personal_data_export,
+                               erase=ratings.personal_data_erase)

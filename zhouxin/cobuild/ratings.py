@@ -265,3 +265,15 @@ def community_section(area) -> dict | None:
     if not projects:
         return None
     return {"projects": projects}
+
+
+def personal_data_export(account) -> list[dict]:
+    """The account's project ratings, for the resident's export (portal.personal_data)."""
+    return [{"project": r.project.title, "stars": r.stars, "comment": r.comment,
+             "rated_at": timezone.localtime(r.updated_at).isoformat()}
+            for r in Rating.objects.filter(account=account).select_related("project").order_by("created_at", "pk")]
+
+
+def personal_data_erase(account) -> None:
+    """Nothing to do before the account goes: its ratings are deleted with it (CASCADE) and
+    rating_deleted recounts each project's average."""

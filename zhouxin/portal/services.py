@@ -37,6 +37,7 @@ from zhouxin.dispatch.choices import Channel, EventAction, Status
 from zhouxin.dispatch.models import Attachment, RequestEvent, ServiceRequest
 from zhouxin.orgs.validators import normalise_phone
 
+from . import personal_data
 from .models import AccountRequest, ResidentAccount, SignInCode, TrackingCode
 
 CODE_VALIDITY = dt.timedelta(minutes=10)
@@ -468,6 +469,8 @@ def account_export(*, account: ResidentAccount) -> dict:
         "ratings": ratings,
         "consents": consents,
     }
+    for holder in personal_data.holders():  # volunteering, …: what other domains hold about the account
+        data[holder.name] = holder.export(account)
     with transaction.atomic():
         audit.record(actor=None, action="portal.account.exported", obj=account, after={"requests": len(requests)})
     return data
@@ -506,6 +509,9 @@ def account_delete(*, account: ResidentAccount) -> int:
                 anonymised += 1
     TrackingCode.objects.filter(request__in=requests).delete()
     SignInCode.objects.filter(phone_index=account.phone_index).delete()
+    with scopes_disabled():
+        for holder in personal_data.holders():
+            holder.erase(account)
     audit.record(actor=None, action="portal.account.deleted", obj=account,
                  after={"requests_anonymised": anonymised, "legal_basis": "PIPL art. 47; art. 13(1)(3)"})
     account.delete()

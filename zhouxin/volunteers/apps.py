@@ -10,6 +10,10 @@ class VolunteersConfig(AppConfig):
     def ready(self):
         from . import policy  # noqa: F401  (registers the volunteers rules in the policy store)
         self._register_wishes()
+        from zhouxin.portal import personal_data as portal_data
+
+        from . import personal_data
+        portal_data.register("volunteering", export=personal_data.export, erase=personal_data.erase)
 
     def _register_wishes(self):
         """Held wish texts and thanks messages in the moderation queue, and the decisions on them."""

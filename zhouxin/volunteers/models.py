@@ -164,7 +164,7 @@ class SignUp(models.Model):
 
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="signups",
                                  verbose_name=_("活动"))
-    account = models.ForeignKey("portal.ResidentAccount", on_delete=models.CASCADE, null=True, blank=True,
+    account = models.ForeignKey("portal.ResidentAccount", on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+", verbose_name=_("居民账号"))
     # The Party member behind the account (same phone), or added by the organiser.
     person = models.ForeignKey("orgs.Person", on_delete=models.PROTECT, null=True, blank=True,

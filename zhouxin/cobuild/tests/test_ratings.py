@@ -282,8 +282,12 @@ def test_unit_record_in_matching_follows_the_ratings(personas, django_capture_on
 def test_deleting_a_residents_account_recounts_the_projects_ratings(personas):
     project = _project(personas, published=True)
     leaving = _account(PHONE)
-    ratings.rate(account=leaving, project=project, stars=1)
-    ratings.rate(account=_account(OTHER_PHONE), project=project, stars=5)
+    ratings.rate(account=leaving, project=project, stars=1, comment="送餐总是迟到")
+    ratings.rate(account=_account(OTHER_PHONE), project=project, stars=5, comment="很好")
+    # The resident's export carries their own rating, not the other one.
+    with scopes_disabled():
+        exported = portal.account_export(account=leaving)["project_ratings"]
+    assert [(r["project"], r["stars"], r["comment"]) for r in exported] == [("多福巷助老餐桌", 1, "送餐总是迟到")]
     project.refresh_from_db()
     assert (project.rating_average, project.rating_count) == (Decimal("3.00"), 2)
     with scopes_disabled():
