@@ -195,13 +195,10 @@ def _is_liaison_of(actor, unit_id: int) -> bool:
         and liaison_units(actor).filter(pk=unit_id).exists()
 
 
-@transaction.atomic
-def resource_create(*, actor, owner, kind: str, category: str, title: str, capacity: int, capacity_unit: str,
-                    available_from: dt.date, available_until: dt.date | None = None,
-                    radius: str = ServiceRadius.STREET, area=None, description: str = "") -> Resource:
-    """Register a unit's resource (资源清单).  Only the unit's own liaison registers it; its
-    location defaults to the unit's area and must lie within the unit's district."""
-    errors: dict[str, list[str]] = {}
+def _resource_fields(errors: dict, *, kind, category, title, description, capacity, capacity_unit, available_from,
+                     available_until, radius) -> tuple[str, str, str]:
+    """Check a resource's own fields (create and edit), collecting messages in `errors`;
+    returns the cleaned title, description and capacity unit."""
     title = _text(errors, "title", title, required=True, limit=TITLE_MAX, label_missing=_("请填写资源名称。"))
     description = _text(errors, "description", description, required=False, limit=TEXT_MAX, label_missing="")
     capacity_unit = _text(errors, "capacity_unit", capacity_unit, required=True, limit=UNIT_MAX,
@@ -217,6 +214,19 @@ def resource_create(*, actor, owner, kind: str, category: str, title: str, capac
     if available_from is None:
         errors.setdefault("available_from", []).append(_("请填写可用开始日期。"))
     _dates(errors, available_from, available_until, "available_until")
+    return title, description, capacity_unit
+
+
+@transaction.atomic
+def resource_create(*, actor, owner, kind: str, category: str, title: str, capacity: int, capacity_unit: str,
+                    available_from: dt.date, available_until: dt.date | None = None,
+                    radius: str = ServiceRadius.STREET, area=None, description: str = "") -> Resource:
+    """Register a unit's resource (资源清单).  Only the unit's own liaison registers it; its
+    location defaults to the unit's area and must lie within the unit's district."""
+    errors: dict[str, list[str]] = {}
+    title, description, capacity_unit = _resource_fields(
+        errors, kind=kind, category=category, title=title, description=description, capacity=capacity,
+        capacity_unit=capacity_unit, available_from=available_from, available_until=available_until, radius=radius)
     area = area or (owner.area if owner else None)
     if owner is None or not owner.is_active:
         errors.setdefault("owner", []).append(_("请选择提供资源的单位。"))
@@ -255,21 +265,9 @@ def resource_update(*, actor, resource: Resource, kind: str, category: str, titl
     not drop below what confirmed claims have committed (checked in the UPDATE itself, so a
     confirmation at the same moment cannot slip under it)."""
     errors: dict[str, list[str]] = {}
-    title = _text(errors, "title", title, required=True, limit=TITLE_MAX, label_missing=_("请填写资源名称。"))
-    description = _text(errors, "description", description, required=False, limit=TEXT_MAX, label_missing="")
-    capacity_unit = _text(errors, "capacity_unit", capacity_unit, required=True, limit=UNIT_MAX,
-                          label_missing=_("请填写数量单位（如：人次、平方米、份）。"))
-    if kind not in ResourceKind.values:
-        errors.setdefault("kind", []).append(_("请选择资源类型。"))
-    if category not in NeedCategory.values:
-        errors.setdefault("category", []).append(_("请选择服务类别。"))
-    if radius not in ServiceRadius.values:
-        errors.setdefault("radius", []).append(_("请选择服务范围。"))
-    if capacity is None or capacity <= 0:
-        errors.setdefault("capacity", []).append(_("可提供数量必须大于 0。"))
-    if available_from is None:
-        errors.setdefault("available_from", []).append(_("请填写可用开始日期。"))
-    _dates(errors, available_from, available_until, "available_until")
+    title, description, capacity_unit = _resource_fields(
+        errors, kind=kind, category=category, title=title, description=description, capacity=capacity,
+        capacity_unit=capacity_unit, available_from=available_from, available_until=available_until, radius=radius)
     if errors:
         raise ValidationError(errors)
     current = Resource.objects.unscoped().get(pk=resource.pk)
