@@ -31,6 +31,7 @@ from zhouxin.core.permissions import ensure_can
 from zhouxin.moderation import registry as moderation_registry
 from zhouxin.moderation import services as moderation
 from zhouxin.moderation.screen import screen
+from zhouxin.moderation.sources import HeldItemSource
 
 from . import matching
 from .choices import ProjectStatus
@@ -204,7 +205,7 @@ def rating_deleted(sender, instance: Rating, **kwargs) -> None:
     _recompute(instance.project_id)
 
 
-class RatingSource(moderation_registry.QueueSource):
+class RatingSource(HeldItemSource):
     """Residents' comments on co-building projects held by the screen, for the reviewers of the
     project's area; decisions go through moderation's services, which call on_moderation_decision."""
 
@@ -214,35 +215,11 @@ class RatingSource(moderation_registry.QueueSource):
     reject_label = gettext_lazy("删除评价内容")
     item_kinds = (HOLD_KIND,)
 
-    def held(self, user):
-        from zhouxin.moderation.choices import ItemStatus
-        from zhouxin.moderation.models import ModerationItem
-        from zhouxin.moderation.sources import review_q
-
-        return (ModerationItem.objects.restrict(user).filter(review_q(user), kind=HOLD_KIND, status=ItemStatus.HELD)
-                .select_related("area").order_by("-held_at", "-id"))
-
-    def entry(self, obj):
-        link = ""
-        if obj.object_id.isdigit():
-            project_id = Rating.objects.filter(pk=int(obj.object_id)).values_list("project_id", flat=True).first()
-            if project_id is not None:
-                link = reverse("cobuild:project_detail", args=[project_id])
-        return moderation_registry.HeldEntry(
-            source=self.key, key=str(obj.pk), title=obj.title or obj.source_key, text=obj.excerpt,
-            reasons=tuple(obj.reasons or ()), area=obj.area.name, held_at=obj.held_at, link=link,
-            kind_label=str(self.label))
-
-    def get(self, user, key: str):
-        if not str(key).isdigit():
-            return None
-        return self.held(user).filter(pk=int(key)).first()
-
-    def release(self, *, actor, obj, note: str) -> None:
-        moderation.item_release(actor=actor, item=obj, note=note)
-
-    def reject(self, *, actor, obj, reason: str) -> None:
-        moderation.item_reject(actor=actor, item=obj, reason=reason)
+    def link(self, obj) -> str:
+        if not obj.object_id.isdigit():
+            return ""
+        project_id = Rating.objects.filter(pk=int(obj.object_id)).values_list("project_id", flat=True).first()
+        return reverse("cobuild:project_detail", args=[project_id]) if project_id is not None else ""
 
 
 # --- What the portal shows -----------------------------------------------------------------

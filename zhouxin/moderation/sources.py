@@ -30,20 +30,30 @@ def review_q(user, field: str = "area__code") -> Q:
     return q
 
 
-class ItemSource(QueueSource):
-    key = "items"
-    label = _("网站内容")
-    release_label = _("放行发布")
-    reject_label = _("驳回")
+class HeldItemSource(QueueSource):
+    """Items held with services.hold_item.  A domain's own tab lists the kinds in `item_kinds`
+    and links each to its page (`link`); ItemSource, with no kinds of its own, lists every kind
+    that no tab claims, so nothing is listed twice."""
 
     def held(self, user):
-        return (ModerationItem.objects.restrict(user).filter(review_q(user), status=ItemStatus.HELD)
-                .exclude(kind__in=sorted(claimed_kinds())).select_related("area").order_by("-held_at", "-id"))
+        items = ModerationItem.objects.restrict(user).filter(review_q(user), status=ItemStatus.HELD)
+        if self.item_kinds:
+            items = items.filter(kind__in=self.item_kinds)
+        else:
+            items = items.exclude(kind__in=sorted(claimed_kinds()))
+        return items.select_related("area").order_by("-held_at", "-id")
+
+    def link(self, obj: ModerationItem) -> str:
+        """Where the reviewer opens the held object ("" for none)."""
+        return ""
+
+    def kind_label(self, obj: ModerationItem) -> str:
+        return str(self.label)
 
     def entry(self, obj: ModerationItem) -> HeldEntry:
         return HeldEntry(source=self.key, key=str(obj.pk), title=obj.title or obj.source_key, text=obj.excerpt,
                          reasons=tuple(obj.reasons or ()), area=obj.area.name, held_at=obj.held_at,
-                         kind_label=obj.kind)
+                         link=self.link(obj), kind_label=self.kind_label(obj))
 
     def get(self, user, key: str):
         if not str(key).isdigit():
@@ -55,6 +65,16 @@ class ItemSource(QueueSource):
 
     def reject(self, *, actor, obj, reason: str) -> None:
         services.item_reject(actor=actor, item=obj, reason=reason)
+
+
+class ItemSource(HeldItemSource):
+    key = "items"
+    label = _("网站内容")
+    release_label = _("放行发布")
+    reject_label = _("驳回")
+
+    def kind_label(self, obj: ModerationItem) -> str:
+        return obj.kind
 
 
 class DispatchSource(QueueSource):

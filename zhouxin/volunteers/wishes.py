@@ -39,6 +39,7 @@ from zhouxin.core.scoping import scope_for_user
 from zhouxin.moderation import registry as moderation_registry
 from zhouxin.moderation import services as moderation
 from zhouxin.moderation.screen import screen
+from zhouxin.moderation.sources import HeldItemSource
 
 from . import points
 from .choices import PointSource, RegistrationStatus, WishStatus
@@ -519,7 +520,7 @@ def on_thanks_decision(item, decision: str) -> None:
                         "moderation_item": item.pk})
 
 
-class WishSource(moderation_registry.QueueSource):
+class WishSource(HeldItemSource):
     """Residents' wishes and thanks messages held by the screen, for the reviewers of the wish's
     area; decisions go through moderation's services, which call the reactors above."""
 
@@ -529,29 +530,5 @@ class WishSource(moderation_registry.QueueSource):
     reject_label = gettext_lazy("不予通过")
     item_kinds = (HOLD_KIND, THANKS_HOLD_KIND)
 
-    def held(self, user):
-        from zhouxin.moderation.choices import ItemStatus
-        from zhouxin.moderation.models import ModerationItem
-        from zhouxin.moderation.sources import review_q
-
-        return (ModerationItem.objects.restrict(user)
-                .filter(review_q(user), kind__in=self.item_kinds, status=ItemStatus.HELD)
-                .select_related("area").order_by("-held_at", "-id"))
-
-    def entry(self, obj):
-        link = reverse("volunteers:wish_detail", args=[int(obj.object_id)]) if obj.object_id.isdigit() else ""
-        return moderation_registry.HeldEntry(
-            source=self.key, key=str(obj.pk), title=obj.title or obj.source_key, text=obj.excerpt,
-            reasons=tuple(obj.reasons or ()), area=obj.area.name, held_at=obj.held_at, link=link,
-            kind_label=str(self.label))
-
-    def get(self, user, key: str):
-        if not str(key).isdigit():
-            return None
-        return self.held(user).filter(pk=int(key)).first()
-
-    def release(self, *, actor, obj, note: str) -> None:
-        moderation.item_release(actor=actor, item=obj, note=note)
-
-    def reject(self, *, actor, obj, reason: str) -> None:
-        moderation.item_reject(actor=actor, item=obj, reason=reason)
+    def link(self, obj) -> str:
+        return reverse("volunteers:wish_detail", args=[int(obj.object_id)]) if obj.object_id.isdigit() else ""
