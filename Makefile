@@ -83,6 +83,8 @@ bench: setup
 		| tee docs/benchmarks/integrity.md
 	@# Co-building matching: top 10 resources for a need among 50,000 (budget p95 < 50 ms).
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_matching $(PY) scripts/bench_matching.py | tee docs/benchmarks/matching.md
+	@# Workforce: monthly payroll for 10,000 workers (budget < 5 s); writes docs/benchmarks/payroll.md.
+	$(PY) scripts/bench_payroll.py
 
 ## make bench-quick: the same measurements at small sizes (under 2 minutes).
 bench-quick: setup

@@ -37,7 +37,7 @@ def main(path: str) -> int:
             continue
         head = [line for line in lines[:start] if not line.startswith("#|")]
         head = [re.sub(r",\s*fuzzy", "", line) if line.startswith("#,") else line for line in head]
-        head = [line for line in head if line.strip() != "#,"]
+        head = [line for line in head if line.strip() not in ("#,", "#")]  # no flags left: drop the line
         blocks[i] = "\n".join(head + lines[start:end] + ["msgstr " + quote(wanted[msgid])])
         done.add(msgid)
     PO.write_text("\n\n".join(blocks), encoding="utf-8")

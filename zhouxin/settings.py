@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "zhouxin.conferences",
     "zhouxin.cobuild",
     "zhouxin.volunteers",
+    "zhouxin.workforce",
 ]
 
 # REST API (zhouxin.api): token or TOTP-verified session; structured errors; bounded pages.
