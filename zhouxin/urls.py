@@ -18,6 +18,7 @@ urlpatterns = [
     path("conferences/", include("zhouxin.conferences.urls")),
     path("cobuild/", include("zhouxin.cobuild.urls")),
     path("volunteers/", include("zhouxin.volunteers.urls")),
+    path("workforce/", include("zhouxin.workforce.urls")),
     # Notices: staff pages under /publishing/, public pages under /portal/notices/.
     path("", include("zhouxin.publishing.urls")),
 ]

@@ -38,6 +38,7 @@ ORGS = _("区域与组织")
 SYSTEM = _("系统管理")
 COBUILD = _("区域化党建")
 VOLUNTEERS = _("双报到")
+WORKFORCE = _("社区工作者")
 
 NAV: list[NavItem] = [
     NavItem(_("工作台"), "core:home", None),
@@ -74,6 +75,13 @@ NAV: list[NavItem] = [
     NavItem(_("微心愿"), "volunteers:wish_board", "volunteers.view", ("volunteers:wish_*",), VOLUNTEERS),
     NavItem(_("单位反馈"), "volunteers:feedback_units", "volunteers.feedback", ("volunteers:feedback_*",), VOLUNTEERS),
     NavItem(_("双报到看板"), "volunteers:community_dashboard", "volunteers.view", (), VOLUNTEERS),
+    NavItem(_("工作者名册"), "workforce:roster_list", "workforce.view",
+            ("workforce:worker_*", "workforce:roster_*", "workforce:post_*"), WORKFORCE),
+    NavItem(_("配备情况"), "workforce:staffing", "workforce.view", (), WORKFORCE),
+    NavItem(_("年度考核"), "workforce:assessments", "workforce.assess", (), WORKFORCE),
+    NavItem(_("晋级"), "workforce:promotion", "workforce.payroll", ("workforce:promotion_*",), WORKFORCE),
+    NavItem(_("工资"), "workforce:payroll", "workforce.payroll",
+            ("workforce:payroll_*", "workforce:payslip"), WORKFORCE),
     NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
             ("orgs:area_*", "orgs:search", "orgs:org_*"), ORGS),
     NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",), ORGS),

@@ -80,6 +80,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "volunteers.manage": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
     "volunteers.unit": frozenset({R.UNIT_LIAISON}),
     "volunteers.feedback": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF, R.UNIT_LIAISON}),
+    # Community workers (三岗十八级, zhouxin.workforce): area staff read their area's roster (a
+    # community its own workers); the street (or district) keeps the roster, assesses, runs the
+    # promotion and the payroll.  Every worker sees their own pay without any permission.
+    "workforce.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "workforce.roster": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
+    "workforce.assess": frozenset({R.STREET_HUB}),
+    "workforce.payroll": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
     # Integration tokens of the REST API (zhouxin.api): the system admin issues and revokes them.
     "api.token.manage": frozenset({R.SYSTEM_ADMIN}),
 }

@@ -271,3 +271,43 @@ def _register_staffing() -> None:
 
 
 _register_staffing()
+
+
+# --- Yearly assessment (年度考核) ---------------------------------------------------
+# The grade set a city uses and its quota.  Items:
+#   grades                 the grades a city awards, from the engine's four (优秀 / 合格 / 基本合格 /
+#                          不合格; payrules only understands those): a city without 基本合格 leaves it out
+#   excellent_max_percent  at most this share of a street's workers on the roster that year may be
+#                          优秀, rounded down (20 % of 12 workers → 2); 100: no limit
+# The rule in force on 31 December of the assessed year applies.
+
+ASSESSMENT_KEY = "workforce.assessment"
+ASSESSMENT_DEFAULT = {
+    "grades": list(ASSESSMENT_GRADES),
+    "excellent_max_percent": 20,
+}
+
+
+def _validate_assessment(value: dict) -> None:
+    errors = []
+    grades = value["grades"]
+    if not grades or any(g not in ASSESSMENT_GRADES for g in grades) or len(set(grades)) != len(grades):
+        errors.append(_("考核等次只能从优秀、合格、基本合格、不合格中选择，且不能重复。"))
+    elif "合格" not in grades or "不合格" not in grades:
+        errors.append(_("考核等次必须包含合格和不合格。"))
+    if not 0 <= int(value["excellent_max_percent"]) <= 100:
+        errors.append(_("优秀等次比例上限必须在 0 到 100 之间。"))
+    if errors:
+        raise ValidationError(errors)
+
+
+policy.register(
+    ASSESSMENT_KEY,
+    label=gettext_lazy("社区工作者年度考核等次与比例"),
+    default=ASSESSMENT_DEFAULT,
+    validate=_validate_assessment,
+    labels={
+        "grades": gettext_lazy("考核等次（优秀、合格、基本合格、不合格中选用）"),
+        "excellent_max_percent": gettext_lazy("优秀等次占街道在册人数比例上限（%，向下取整）"),
+    },
+)

@@ -12,7 +12,8 @@ import zhouxin
 from zhouxin.testing.outsiders import PUBLIC, Case
 
 ZHOUXIN_NAMESPACES = {"core", "orgs", "dispatch", "api", "portal", "open311", "moderation", "publishing", "conferences",
-                      "cobuild", "cobuild_public", "volunteers", "volunteers_public"}
+                      "cobuild", "cobuild_public", "volunteers", "volunteers_public",
+                      "workforce"}
 
 
 def _names(resolver: URLResolver, prefix: str = "") -> set[str]:
