@@ -85,6 +85,8 @@ bench: setup
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_matching $(PY) scripts/bench_matching.py | tee docs/benchmarks/matching.md
 	@# Workforce: monthly payroll for 10,000 workers (budget < 5 s); writes docs/benchmarks/payroll.md.
 	$(PY) scripts/bench_payroll.py
+	@# The same end to end: roster read, payslips written, for 10,000 workers on PostgreSQL.
+	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_payroll $(PY) scripts/bench_payroll_db.py | tee docs/benchmarks/payroll-db.md
 
 ## make bench-quick: the same measurements at small sizes (under 2 minutes).
 bench-quick: setup

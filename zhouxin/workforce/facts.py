@@ -49,9 +49,31 @@ def with_facts(workers):
     )
 
 
+WORKER_FIELDS = ("pk", "hire_date", "education", "has_diploma", "has_degree", "certificate", "entry_grade",
+                 "early_promotions_used")
+
+
 def facts_for(workers) -> list[payrules.WorkerFacts]:
-    """Facts of every worker of the queryset `workers` (already scoped by the caller), 3 queries."""
-    return [facts_of(w) for w in with_facts(workers)]
+    """Facts of every worker of the queryset `workers` (already scoped by the caller), in 3
+    queries of plain rows: no model instances, so a payroll of 10,000 workers reads in well
+    under a second.  Each fact's `key` is the worker's id."""
+    rows = list(workers.values_list(*WORKER_FIELDS))
+    ids = [row[0] for row in rows]
+    chosen = workers.order_by().values("pk")  # a subquery, not 10,000 parameters
+    posts: dict[int, list] = {pk: [] for pk in ids}
+    for worker_id, post_type, title, start, end in (
+            PostHolding.objects.unscoped().filter(worker_id__in=chosen).order_by("started_on", "id")
+            .values_list("worker_id", "post_type", "title", "started_on", "ended_on").iterator(chunk_size=5000)):
+        posts[worker_id].append(payrules.PostHolding(post_type=post_type, title=title, start=start, end=end))
+    grades: dict[int, dict] = {pk: {} for pk in ids}
+    for worker_id, year, grade in (Assessment.objects.unscoped().filter(worker_id__in=chosen)
+                                   .values_list("worker_id", "year", "grade").iterator(chunk_size=5000)):
+        grades[worker_id][year] = grade
+    return [payrules.WorkerFacts(
+        hire_date=hire_date, posts=posts[pk], education=education, has_diploma=has_diploma, has_degree=has_degree,
+        certificates=(certificate,) if certificate else (), assessments=grades[pk], entry_grade=entry_grade,
+        early_promotions_used=early_used, key=pk,
+    ) for pk, hire_date, education, has_diploma, has_degree, certificate, entry_grade, early_used in rows]
 
 
 def city_of(area):

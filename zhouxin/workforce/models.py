@@ -12,6 +12,15 @@ from zhouxin.core.scoping import ScopedManager
 from .choices import AssessmentGrade, Certificate, Education, PostType, RunStatus, WorkerStatus
 
 
+class ValuesJSONField(models.JSONField):
+    """A JSONField bulk-inserted with VALUES rows rather than PostgreSQL's UNNEST of arrays: psycopg
+    escapes every quote of every document inside a jsonb[] array literal, which made writing
+    10,000 explained payslips take seconds.  A field with get_placeholder opts out of UNNEST."""
+
+    def get_placeholder(self, value, compiler, connection):
+        return "%s"
+
+
 class Worker(models.Model):
     """A community worker: the person (orgs.Person: name, phone, identity — masked as everywhere)
     and the facts pay depends on.  A worker signs in as the person's user to see their own pay."""
@@ -131,7 +140,7 @@ class PromotionResult(models.Model):
     worker = models.ForeignKey(Worker, on_delete=models.PROTECT, related_name="promotions", verbose_name=_("社区工作者"))
     grade_before = models.PositiveSmallIntegerField(_("原等级"), null=True, blank=True)
     grade_after = models.PositiveSmallIntegerField(_("新等级"), null=True, blank=True)
-    explanation = models.JSONField(_("说明"), default=list)
+    explanation = ValuesJSONField(_("说明"), default=list)
 
     objects = ScopedManager(scope_field="worker__community__code")
 
@@ -182,8 +191,8 @@ class Payslip(models.Model):
     post_title = models.CharField(_("计酬岗位"), max_length=40, blank=True)
     total = models.DecimalField(_("应发（元）"), max_digits=12, decimal_places=2)
     # [{"label", "amount", "explanation"}], amounts as strings; total == their sum.
-    lines = models.JSONField(_("工资明细"), default=list)
-    grade_explanation = models.JSONField(_("定级说明"), default=list)
+    lines = ValuesJSONField(_("工资明细"), default=list)
+    grade_explanation = ValuesJSONField(_("定级说明"), default=list)
 
     objects = ScopedManager(scope_field="worker__community__code")
 

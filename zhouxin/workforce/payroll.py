@@ -105,9 +105,7 @@ def payroll_run(*, actor, area: Area, year, month) -> PayrollRun:
     run = next((r for r in existing if r.area_id == area.pk), None)
     before = _snapshot(run) if run is not None else None
 
-    workers = list(facts.with_facts(workers_of(area, year, month)))
-    by_pk = {w.pk: w for w in workers}
-    slips = payrules.payroll([facts.facts_of(w) for w in workers], facts.rule_for(area), year, month)
+    slips = payrules.payroll(facts.facts_for(workers_of(area, year, month)), facts.rule_for(area), year, month)
     paid = [s for s in slips if s.grade.grade is not None]
     total = sum((s.total for s in paid), payrules.ZERO)
 
@@ -120,7 +118,7 @@ def payroll_run(*, actor, area: Area, year, month) -> PayrollRun:
         run.workers, run.total, run.run_by, run.run_at = len(paid), total, actor, now
         run.save(update_fields=["workers", "total", "run_by", "run_at"])
     Payslip.objects.unscoped().bulk_create([
-        Payslip(run=run, worker=by_pk[s.key], grade=s.grade.grade, post_title=s.grade.post_title[:40],
+        Payslip(run=run, worker_id=s.key, grade=s.grade.grade, post_title=s.grade.post_title[:40],
                 total=s.total, lines=[_line(line) for line in s.lines],
                 grade_explanation=[str(text) for text in s.grade.explanation])
         for s in paid
