@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "zhouxin.cobuild",
     "zhouxin.volunteers",
     "zhouxin.workforce",
+    "zhouxin.funds",
 ]
 
 # REST API (zhouxin.api): token or TOTP-verified session; structured errors; bounded pages.

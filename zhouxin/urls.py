@@ -13,12 +13,14 @@ urlpatterns = [
     path("portal/projects/", include("zhouxin.cobuild.urls_public")),
     # Volunteering on the portal (activities, sign-up, QR check-in, wishes, 双报到).
     path("portal/volunteer/", include("zhouxin.volunteers.urls_public")),
+    path("portal/disclosures/", include("zhouxin.funds.urls_public")),
     path("portal/", include("zhouxin.portal.urls")),
     path("moderation/", include("zhouxin.moderation.urls")),
     path("conferences/", include("zhouxin.conferences.urls")),
     path("cobuild/", include("zhouxin.cobuild.urls")),
     path("volunteers/", include("zhouxin.volunteers.urls")),
     path("workforce/", include("zhouxin.workforce.urls")),
+    path("funds/", include("zhouxin.funds.urls")),
     # Notices: staff pages under /publishing/, public pages under /portal/notices/.
     path("", include("zhouxin.publishing.urls")),
 ]

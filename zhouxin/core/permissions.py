@@ -87,6 +87,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "workforce.roster": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
     "workforce.assess": frozenset({R.STREET_HUB}),
     "workforce.payroll": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
+    # Community funds (经费保障, zhouxin.funds): area staff read their area's funds, plans and ledger;
+    # the street (or district) sets up funds and allocates money; communities propose plans, record
+    # the four deliberations, vouchers and acceptance and publish disclosures; the street reviews,
+    # files and disburses.
+    "funds.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "funds.allocate": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
+    "funds.plan": frozenset({R.COMMUNITY_STAFF}),
+    "funds.review": frozenset({R.STREET_HUB}),
+    "funds.disburse": frozenset({R.STREET_HUB}),
+    "funds.disclose": frozenset({R.COMMUNITY_STAFF, R.STREET_HUB}),
     # Integration tokens of the REST API (zhouxin.api): the system admin issues and revokes them.
     "api.token.manage": frozenset({R.SYSTEM_ADMIN}),
 }

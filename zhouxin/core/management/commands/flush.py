@@ -1,4 +1,4 @@
-"""Django's flush, able to empty the append-only audit tables.
+"""Django's flush, able to empty the append-only tables (audit log, funds ledger and disclosures).
 
 SQLite flushes with DELETE, which the row triggers refuse; PostgreSQL flushes
 with TRUNCATE, which the statement trigger refuses.  Flushing wipes the whole
@@ -10,7 +10,7 @@ entries in production is `audit_purge`'s job, never this command's.
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import connections, transaction
 
-from zhouxin.core import audit_sql
+from zhouxin.core import append_only, audit_sql  # noqa: F401  (audit_sql registers its group)
 
 
 class Command(FlushCommand):
@@ -19,5 +19,5 @@ class Command(FlushCommand):
         connection = connections[database]
         if connection.vendor not in ("sqlite", "postgresql"):
             return super().handle(**options)
-        with transaction.atomic(using=database), audit_sql.triggers_lifted(connection):
+        with transaction.atomic(using=database), append_only.all_lifted(connection):
             return super().handle(**options)
