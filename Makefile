@@ -44,6 +44,7 @@ demo: migrate
 	$(PY) manage.py load_demo_conferences
 	$(PY) manage.py load_demo_cobuild
 	$(PY) manage.py load_demo_volunteers
+	$(PY) manage.py load_demo_funds
 
 ## make run: install everything, migrate the embedded SQLite database, load the demo
 ## district (idempotent), start the web server and the task worker.

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zhouxin.core import audit
+from zhouxin.core import audit, personal_numbers
 from zhouxin.core.permissions import ensure_can
 from zhouxin.moderation import registry as moderation_registry
 from zhouxin.moderation import services as moderation
@@ -136,6 +136,9 @@ def rate(*, account, project: Project, stars, comment: str = "") -> Rating:
     comment = str(comment or "").strip()
     if len(comment) > COMMENT_MAX:
         errors.setdefault("comment", []).append(_("评价不能超过 %(n)d 个字。") % {"n": COMMENT_MAX})
+    # The comment is public: a phone or ID number in it is refused, never shown (PIPL).
+    if problem := personal_numbers.public_text_problem(comment):
+        errors.setdefault("comment", []).append(problem)
     # The project row is locked first: ratings of one project are counted one after the other.
     project = Project.objects.unscoped().select_for_update().filter(pk=project.pk).first()
     if project is None or not is_public(project):

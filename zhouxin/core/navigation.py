@@ -39,6 +39,7 @@ SYSTEM = _("系统管理")
 COBUILD = _("区域化党建")
 VOLUNTEERS = _("双报到")
 WORKFORCE = _("社区工作者")
+FUNDS = _("经费保障")
 
 NAV: list[NavItem] = [
     NavItem(_("工作台"), "core:home", None),
@@ -82,6 +83,10 @@ NAV: list[NavItem] = [
     NavItem(_("晋级"), "workforce:promotion", "workforce.payroll", ("workforce:promotion_*",), WORKFORCE),
     NavItem(_("工资"), "workforce:payroll", "workforce.payroll",
             ("workforce:payroll_*", "workforce:payslip"), WORKFORCE),
+    NavItem(_("社区经费"), "funds:fund_list", "funds.view", ("funds:fund_*",), FUNDS),
+    NavItem(_("支出计划"), "funds:plan_list", "funds.view", ("funds:plan_*",), FUNDS),
+    NavItem(_("三务公开"), "funds:disclosure_list", "funds.view", ("funds:disclosure_*",), FUNDS),
+    NavItem(_("经费报表"), "funds:dashboard", "funds.view", ("funds:execution_xlsx",), FUNDS),
     NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
             ("orgs:area_*", "orgs:search", "orgs:org_*"), ORGS),
     NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",), ORGS),

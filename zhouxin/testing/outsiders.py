@@ -73,6 +73,12 @@ PUBLIC: dict[str, str] = {
                                " records only the signed-in account's own sign-up",
     "volunteers_public:register": "the signed-in resident's own 双报到 registration only (found by the account's"
                                   " phone, never by an id in the request); signed-out visitors go to sign-in",
+    "funds_public:community": "a community's published 三务公开 items (titles, kinds, dates); every item is public once"
+                              " published, nothing personal (content checked for phone and ID numbers)",
+    "funds_public:disclosure": "one published 三务公开 item: amounts, categories, vote counts, organisations; never a"
+                               " person's name, phone or ID; staff previews are under /funds/ and need funds.disclose",
+    "funds_public:content": "the published item's canonical JSON, the bytes its public fingerprint is computed from",
+    "funds_public:check": "compares a typed fingerprint with a published item's; reads nothing else, writes nothing",
     "open311:discovery": "Open311 service discovery: the endpoint, its formats and how to get a key; no data",
     "open311:services": "Open311 service list: the public request catalogue (category names and keywords)",
     "open311:service_definition": "Open311 service definition: the attributes a request of a catalogue item takes",

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zhouxin.core import audit, policy
+from zhouxin.core import audit, personal_numbers, policy
 from zhouxin.core.permissions import can, ensure_can
 from zhouxin.core.scoping import scope_for_user
 from zhouxin.moderation import registry as moderation_registry
@@ -448,6 +448,9 @@ def wish_thank(*, account, wish: Wish, stars, thanks: str = "") -> Wish:
     thanks = str(thanks or "").strip()
     if len(thanks) > THANKS_MAX:
         errors.setdefault("thanks", []).append(_("感谢留言不能超过 %(n)d 个字。") % {"n": THANKS_MAX})
+    # The thanks message is public: a phone or ID number in it is refused, never shown (PIPL).
+    if problem := personal_numbers.public_text_problem(thanks):
+        errors.setdefault("thanks", []).append(problem)
     wish = _locked(wish)
     if wish.ordered_by_id != account.pk:
         raise PermissionDenied(_("只能评价自己点的心愿。"))

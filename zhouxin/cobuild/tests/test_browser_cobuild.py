@@ -22,8 +22,7 @@ from zhouxin.cobuild.choices import NeedCategory, ResourceKind, ServiceRadius
 from zhouxin.cobuild.models import Claim, Need, Project
 from zhouxin.core.scoping import scopes_disabled
 from zhouxin.portal import sms
-from zhouxin.testing.browser import Axe, open_from_menu
-from zhouxin.testing.personas import PASSWORD
+from zhouxin.testing.browser import Axe, open_from_menu, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("orm_beside_playwright")]
@@ -42,21 +41,6 @@ def _texts_and_files(settings, tmp_path):
     sms.outbox.clear()
     yield
     sms.outbox.clear()
-
-
-def sign_in(page, url: str, personas, username: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(url + reverse("core:login"))
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    # Staff roles confirm with a TOTP code; a unit's liaison signs in with the password alone.
-    page.wait_for_url(re.compile(re.escape(url) + f"({re.escape(reverse('core:verify_totp'))}|/)$"))
-    if page.url.endswith(reverse("core:verify_totp")):
-        page.get_by_label("验证码").fill(personas.totp(username))
-        page.get_by_role("button", name="验证并登录").click()
-    expect(page).to_have_url(url + reverse("core:home"))
 
 
 def test_a_need_is_matched_claimed_confirmed_agreed_and_rated(personas, live_server, browser, browser_context_args):

@@ -321,6 +321,21 @@ def test_held_thanks_stay_hidden_until_released(personas, seeded):
     assert SPAM in _body(Client().get(page))
 
 
+def test_thanks_holding_an_id_number_are_refused_and_nothing_changes(personas, seeded):
+    account, taker = _account(PHONE), _account(OTHER_PHONE)
+    with scopes_disabled():
+        wish = wishes.wish_order(account=account, community=personas.areas["community_a"], title="一台收音机",
+                                 beneficiary="独居老人", value=90)
+        wishes.wish_post(actor=personas.community_staff, wish=wish)
+        wishes.wish_take(account=taker, wish=wish)
+        wishes.wish_complete(actor=personas.community_staff, wish=wish)
+        with pytest.raises(ValidationError) as refused:
+            wishes.wish_thank(account=account, wish=wish, stars=5, thanks="谢谢！我的身份证 11010119800101007X")
+    assert "身份证号码" in " ".join(refused.value.messages)
+    wish.refresh_from_db()
+    assert wish.status == WishStatus.COMPLETED and wish.stars is None
+
+
 # --- Taking, giving back, the race ---------------------------------------------------------------
 
 def test_a_taker_may_give_the_wish_back_and_the_orderer_cannot_take_their_own(personas):
