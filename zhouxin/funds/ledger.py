@@ -36,6 +36,8 @@ from .choices import EntryKind
 from .models import Fund, LedgerEntry
 
 GENESIS = "0" * 64
+# Audit actions a caller may give post() instead of "funds.ledger.<kind>" (verify looks them up).
+OTHER_AUDIT_ACTIONS = frozenset({"funds.fund.allocated"})
 CENT = Decimal("0.01")
 
 
@@ -73,6 +75,8 @@ def locked_fund(fund_id: int) -> Fund:
 def post(*, actor, fund: Fund, kind: str, amount, memo: str, plan=None, source: str = "", payee: str = "",
          audit_action: str | None = None) -> LedgerEntry:
     """Append one entry (signed amount) to a fund's ledger; ValidationError if it would overdraw."""
+    if audit_action is not None and audit_action not in OTHER_AUDIT_ACTIONS:
+        raise ValueError(f"unknown ledger audit action {audit_action!r}")
     amount = money(amount)
     if amount == 0:
         raise ValidationError(_("金额不能为零。"))
@@ -141,7 +145,31 @@ def verify_fund(fund: Fund) -> Break | None:
         return Break(fund.pk, str(fund), None,
                      _("账户余额 %(found)s 与台账余额 %(expected)s 不符") % {"found": money(fund.balance),
                                                                        "expected": balance})
+    # The audit log (append-only, sealed) recorded every entry's position and hash when it was
+    # written: a newest entry missing from the ledger is found even if the fund row was rewritten.
+    audited = _audited_positions(fund)
+    missing = sorted(position for position in audited if position > seq)
+    if missing:
+        return Break(fund.pk, str(fund), missing[0],
+                     _("审计日志记有这一条（哈希 %(hash)s），台账中却没有：末尾的记录被删除")
+                     % {"hash": audited[missing[0]][:12]})
+    if seq and audited.get(seq, prev) != prev:
+        return Break(fund.pk, str(fund), seq, _("哈希与记账时审计日志记下的不同：这一条被整体重写过"))
     return None
+
+
+def _audited_positions(fund: Fund) -> dict[int, str]:
+    """{position: hash} of the fund's entries as the audit log recorded them when written."""
+    from zhouxin.core.models import AuditEntry
+
+    found = {}
+    actions = [f"funds.ledger.{kind}" for kind in EntryKind.values] + list(OTHER_AUDIT_ACTIONS)
+    for after in (AuditEntry.objects.filter(action__in=actions, object_type=LedgerEntry._meta.label_lower,
+                                            after__fund=fund.pk)
+                  .values_list("after", flat=True).iterator(chunk_size=2000)):
+        if isinstance(after, dict) and after.get("seq"):
+            found[int(after["seq"])] = str(after.get("hash") or "")
+    return found
 
 
 def verify(funds=None) -> list[Break]:

@@ -157,6 +157,20 @@ def test_a_deleted_newest_entry_is_found(spent_fund):
     assert "账户记有 4 条" in err and "台账实有 3 条" in err and "末尾的记录被删除" in err
 
 
+def test_a_deleted_newest_entry_is_found_even_with_the_fund_row_rewritten(spent_fund):
+    """The intruder also rewinds the fund's own witness (count, head hash, balance): the audit log,
+    which recorded each entry's position and hash when it was written, still names the entry."""
+    with scopes_disabled():
+        third = LedgerEntry.objects.get(fund=spent_fund, seq=3)
+    _forge("DELETE FROM funds_ledgerentry WHERE fund_id = %s AND seq = 4", [spent_fund.pk])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE funds_fund SET entry_count = 3, head_hash = %s, balance = %s WHERE id = %s",
+                       [third.hash, str(third.balance), spent_fund.pk])
+    code, _out, err = _verify()
+    assert code == 1
+    assert f"{spent_fund}（ID {spent_fund.pk}）第 4 条：审计日志记有这一条" in err and "末尾的记录被删除" in err
+
+
 def test_a_deleted_entry_in_the_middle_is_found(spent_fund):
     _forge("DELETE FROM funds_ledgerentry WHERE fund_id = %s AND seq = 2", [spent_fund.pk])
     code, _out, err = _verify()
