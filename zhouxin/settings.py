@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "zhouxin.volunteers",
     "zhouxin.workforce",
     "zhouxin.funds",
+    "zhouxin.centers",
 ]
 
 # REST API (zhouxin.api): token or TOTP-verified session; structured errors; bounded pages.

@@ -14,6 +14,7 @@ urlpatterns = [
     # Volunteering on the portal (activities, sign-up, QR check-in, wishes, 双报到).
     path("portal/volunteer/", include("zhouxin.volunteers.urls_public")),
     path("portal/disclosures/", include("zhouxin.funds.urls_public")),
+    path("portal/centres/", include("zhouxin.centers.urls_public")),
     path("portal/", include("zhouxin.portal.urls")),
     path("moderation/", include("zhouxin.moderation.urls")),
     path("conferences/", include("zhouxin.conferences.urls")),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("volunteers/", include("zhouxin.volunteers.urls")),
     path("workforce/", include("zhouxin.workforce.urls")),
     path("funds/", include("zhouxin.funds.urls")),
+    path("centers/", include("zhouxin.centers.urls")),
     # Notices: staff pages under /publishing/, public pages under /portal/notices/.
     path("", include("zhouxin.publishing.urls")),
 ]

@@ -97,6 +97,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "funds.review": frozenset({R.STREET_HUB}),
     "funds.disburse": frozenset({R.STREET_HUB}),
     "funds.disclose": frozenset({R.COMMUNITY_STAFF, R.STREET_HUB}),
+    # Party–masses service centres (党群服务中心, zhouxin.centers): area staff read their area's centres,
+    # bookings, events and utilisation; the street and communities keep their centres (rooms, hours,
+    # rota, catalogue), approve bookings and run events; units' liaisons book rooms for their unit.
+    "centers.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "centers.manage": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "centers.book": frozenset({R.UNIT_LIAISON, R.STREET_HUB, R.COMMUNITY_STAFF}),
     # Integration tokens of the REST API (zhouxin.api): the system admin issues and revokes them.
     "api.token.manage": frozenset({R.SYSTEM_ADMIN}),
 }
