@@ -132,6 +132,10 @@ def register(group: AppendOnly) -> AppendOnly:
     return group
 
 
+def groups() -> list[AppendOnly]:
+    return list(_GROUPS.values())
+
+
 @contextlib.contextmanager
 def all_lifted(connection):
     """Every registered group's triggers lifted (flush of a whole database)."""

@@ -18,7 +18,7 @@ class FundSourceKind(models.TextChoices):
 class EntryKind(models.TextChoices):
     ALLOCATION = "allocation", _("拨入")
     DISBURSEMENT = "disbursement", _("支出")
-    REFUND = "refund", _("退回")
+    REFUND = "refund", pgettext_lazy("ledger", "退回")
 
 
 class PlanStatus(models.TextChoices):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from zhouxin.orgs.models import Area
 
@@ -69,7 +69,7 @@ class FundCreateForm(_Styled, forms.Form):
 class AllocateForm(_Styled, forms.Form):
     source = forms.ChoiceField(label=gettext_lazy("来源"), choices=FundSourceKind.choices)
     amount = forms.DecimalField(label=gettext_lazy("金额（元）"), max_digits=12, decimal_places=2)
-    memo = forms.CharField(label=gettext_lazy("摘要"), max_length=funds.MEMO_MAX,
+    memo = forms.CharField(label=pgettext_lazy("ledger", "摘要"), max_length=funds.MEMO_MAX,
                            help_text=gettext_lazy("如“区财政追加拨款（东财预〔2025〕12号）”。"))
 
     def __init__(self, *args, **kwargs):

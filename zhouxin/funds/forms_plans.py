@@ -8,6 +8,7 @@ from operator import or_
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhouxin.core.permissions import roles_for
 from zhouxin.core.scoping import scope_for_user
@@ -139,7 +140,7 @@ class DisburseForm(StyledForm):
     payee = forms.CharField(label=_("收款单位"), max_length=plans.PAYEE_MAX,
                             help_text=_("填写单位名称（实施单位或供应商）。"),
                             error_messages={**TEXT_ERRORS, "required": _("请填写收款单位。")})
-    memo = forms.CharField(label=_("摘要"), max_length=plans.MEMO_MAX, required=False, error_messages=TEXT_ERRORS)
+    memo = forms.CharField(label=pgettext_lazy("ledger", "摘要"), max_length=plans.MEMO_MAX, required=False, error_messages=TEXT_ERRORS)
 
 
 class VoucherForm(StyledForm):

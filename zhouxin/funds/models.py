@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhouxin.core.scoping import ScopedManager
 
@@ -197,7 +198,7 @@ class LedgerEntry(models.Model):
                              verbose_name=_("支出计划"))
     source = models.CharField(_("来源"), max_length=16, choices=FundSourceKind.choices, blank=True)
     payee = models.CharField(_("收款单位"), max_length=100, blank=True)
-    memo = models.CharField(_("摘要"), max_length=200)
+    memo = models.CharField(pgettext_lazy("ledger", "摘要"), max_length=200)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("记账人"))
     recorded_at = models.DateTimeField(_("记账时间"))

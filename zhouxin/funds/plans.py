@@ -47,6 +47,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from zhouxin.core import audit
 from zhouxin.core import policy as policy_store
@@ -491,7 +492,7 @@ def plan_disburse(*, actor, plan: SpendingPlan, amount, payee: str, memo: str = 
     errors: dict[str, list[str]] = {}
     money = _money(errors, "amount", amount, label=_("拨付金额"))
     payee = _text(errors, "payee", payee, limit=PAYEE_MAX, label=_("收款单位"), required=True)
-    memo = _text(errors, "memo", memo, limit=MEMO_MAX, label=_("摘要"))
+    memo = _text(errors, "memo", memo, limit=MEMO_MAX, label=pgettext("ledger", "摘要"))
     _public_text(errors, {"payee": payee})
     if money is not None and money > remaining(current):
         errors.setdefault("amount", []).append(_(

@@ -400,12 +400,17 @@ def plant_payloads(world: World) -> dict[str, list[str]]:
     """Write the payloads straight into every text field of every Zhouxin row (no form, no
     service), plus audit entries whose description and before/after carry them.  Returns
     the fields written, by model."""
+    import contextlib
+
     from django.apps import apps
-    from django.db import DatabaseError, models, transaction
+    from django.db import DatabaseError, connection, models, transaction
     from django.db.models import Value
     from django.db.models.functions import Cast, Concat
 
     from zhouxin.core import audit
+    from zhouxin.core.append_only import groups
+
+    APPEND_ONLY_TABLES = {table: group for group in groups() for table in group.tables}
 
     written: dict[str, list[str]] = {}
     for model in apps.get_models():
@@ -421,7 +426,11 @@ def plant_payloads(world: World) -> dict[str, list[str]]:
                                        else SHORT_PAYLOAD), row_id, output_field=models.TextField())
                   for f in fields}
         try:
-            with transaction.atomic():
+            with transaction.atomic(), contextlib.ExitStack() as stack:
+                if model._meta.db_table in APPEND_ONLY_TABLES:
+                    # Append-only tables (funds ledger, disclosures) are written as an intruder
+                    # would: triggers lifted for this transaction only.
+                    stack.enter_context(APPEND_ONLY_TABLES[model._meta.db_table].triggers_lifted(connection))
                 model._base_manager.update(**values)
         except DatabaseError as exc:  # pragma: no cover - reported, not hidden
             raise AssertionError(f"cannot write payloads into {label}: {exc}") from exc
