@@ -168,6 +168,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "zhouxin.core.context_processors.shell",
             ],
+            "builtins": ["zhouxin.core.templatetags.zx_dates"],
         },
     },
 ]

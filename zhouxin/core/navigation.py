@@ -40,6 +40,7 @@ COBUILD = _("区域化党建")
 VOLUNTEERS = _("双报到")
 WORKFORCE = _("社区工作者")
 FUNDS = _("经费保障")
+CENTERS = _("党群服务中心")
 
 NAV: list[NavItem] = [
     NavItem(_("工作台"), "core:home", None),
@@ -87,6 +88,12 @@ NAV: list[NavItem] = [
     NavItem(_("支出计划"), "funds:plan_list", "funds.view", ("funds:plan_*",), FUNDS),
     NavItem(_("三务公开"), "funds:disclosure_list", "funds.view", ("funds:disclosure_*",), FUNDS),
     NavItem(_("经费报表"), "funds:dashboard", "funds.view", ("funds:execution_xlsx",), FUNDS),
+    NavItem(_("服务中心"), "centers:centre_list", "centers.view",
+            ("centers:centre_*", "centers:room_*", "centers:service_*", "centers:rota*"), CENTERS),
+    NavItem(_("场地预约"), "centers:booking_list", "centers.book", ("centers:booking_*",), CENTERS),
+    NavItem(_("中心活动"), "centers:event_list", "centers.view", ("centers:event_*",), CENTERS),
+    NavItem(_("中心使用情况"), "centers:dashboard_street", "centers.view", ("centers:dashboard_*", "centers:visits"),
+            CENTERS),
     NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
             ("orgs:area_*", "orgs:search", "orgs:org_*"), ORGS),
     NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",), ORGS),

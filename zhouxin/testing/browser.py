@@ -83,3 +83,23 @@ def sign_in(page, url: str, personas, username: str) -> None:
         page.get_by_label("验证码").fill(personas.totp(username))
         page.get_by_role("button", name="验证并登录").click()
     expect(page).to_have_url(url + reverse("core:home"))
+
+
+def portal_sign_in(page, url: str, next_path: str, phone: str) -> None:
+    """Sign a resident in on the portal by phone and text code (the code read from the in-memory
+    outbox, settings.SMS_BACKEND = "zhouxin.portal.sms.MemoryBackend"); ends on `next_path`."""
+    import re
+
+    from django.urls import reverse
+    from playwright.sync_api import expect
+
+    from zhouxin.portal import sms
+
+    page.goto(url + reverse("portal:signin") + f"?next={next_path}")
+    page.get_by_label("手机号").fill(phone)
+    page.get_by_label(re.compile("^我已阅读并同意《居民账号个人信息处理告知》")).check()
+    page.get_by_role("button", name="获取登录验证码").tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text("输入登录验证码")
+    page.get_by_label("短信验证码").fill(re.search(r"验证码是 (\d{6})", sms.outbox[-1].text).group(1))
+    page.get_by_role("button", name="登录").tap()
+    expect(page).to_have_url(url + next_path)

@@ -79,6 +79,21 @@ PUBLIC: dict[str, str] = {
                                " person's name, phone or ID; staff previews are under /funds/ and need funds.disclose",
     "funds_public:content": "the published item's canonical JSON, the bytes its public fingerprint is computed from",
     "funds_public:check": "compares a typed fingerprint with a published item's; reads nothing else, writes nothing",
+    "centers_public:centres": "active centres by street: name, level, address, today's opening hours; nothing personal",
+    "centers_public:centre": "one active centre: address, desk phone, hours, rooms, service catalogue, upcoming"
+                             " events with places left; never a booker or a registrant; inactive centres answer 404",
+    "centers_public:room": "one active room: capacity, equipment, hours, its public events; booking needs a resident"
+                           " session (the link goes to sign-in); inactive rooms or centres answer 404",
+    "centers_public:calendar": "published events of one month (title, time, centre, places left); cancelled events"
+                               " never listed; never who registered",
+    "centers_public:event": "one event at an active centre: facts, places left, waiting-list size; the signed-in"
+                            " resident sees only their own registration; never names or phones",
+    "centers_public:event_register": "POST by a signed-in resident only (else sign-in); registers that account only,"
+                                     " rate-limited",
+    "centers_public:event_cancel_registration": "POST; cancels only the signed-in account's own registration (else"
+                                                " sign-in or refused)",
+    "centers_public:check": "a scanned event check-in code: a forged, expired or other event's code is refused; checks"
+                            " in only the signed-in account's own registration",
     "open311:discovery": "Open311 service discovery: the endpoint, its formats and how to get a key; no data",
     "open311:services": "Open311 service list: the public request catalogue (category names and keywords)",
     "open311:service_definition": "Open311 service definition: the attributes a request of a catalogue item takes",

@@ -35,7 +35,8 @@ ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 MIN_PAGES = 120
 # Pages without parameters that render for an anonymous visitor.
 RENDERS = {"portal:home", "portal:submit", "portal:track", "portal:signin", "portal:communities",
-           "volunteers_public:wishes", "volunteers_public:activities"}
+           "volunteers_public:wishes", "volunteers_public:activities", "centers_public:centres",
+           "centers_public:calendar"}
 # More residents, with their numbers, beside the personas' four.
 RESIDENTS = [("钱秀英", "community_a", "13511112222", "110101195502020026"),
              ("孙建华", "community_a2", "15822223333", "110101196803030031"),
@@ -52,7 +53,8 @@ def world(personas, settings, monkeypatch, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr(orgs_demo, "ensure_demo_available", lambda: None)
     # The personas stand in for the demo district: 东华门街道 (多福巷, 银闸) and 景山街道 (吉祥).
-    for command in ("load_demo_notices", "load_demo_cobuild", "load_demo_volunteers", "load_demo_funds"):
+    for command in ("load_demo_notices", "load_demo_cobuild", "load_demo_volunteers", "load_demo_funds",
+                    "load_demo_centers"):
         call_command(command, stdout=io.StringIO())
     with scopes_disabled():
         for name, area, phone, id_number in RESIDENTS:
@@ -167,6 +169,8 @@ def parameters(route: str) -> tuple[str, ...]:
 
 def concrete_urls(personas) -> dict[str, list[tuple[str, bool]]]:
     """{url name: [(url, must render)]} for every pattern, parameters filled from real objects."""
+    from zhouxin.centers import events as centre_events
+    from zhouxin.centers.models import Booking, Centre, Event, Room
     from zhouxin.cobuild import ratings
     from zhouxin.dispatch.models import ServiceRequest
     from zhouxin.funds.models import Disclosure
@@ -189,6 +193,11 @@ def concrete_urls(personas) -> dict[str, list[tuple[str, bool]]]:
         activities = list(Activity.objects.unscoped().values_list("pk", "status"))
         disclosures = list(Disclosure.objects.unscoped().values_list("pk", "content_hash"))
         disclosed = sorted(set(Disclosure.objects.unscoped().values_list("community__code", flat=True)))
+        centres = list(Centre.objects.unscoped().filter(is_active=True).values_list("pk", flat=True))
+        rooms = list(Room.objects.unscoped().filter(is_active=True, centre__is_active=True)
+                     .values_list("pk", "bookable"))
+        centre_events_ = list(Event.objects.unscoped().order_by("-starts_at")[:20])
+        bookings = list(Booking.objects.unscoped().values_list("pk", flat=True)[:3])
 
     def url(name, *args, query=""):
         return reverse(name, args=args) + (f"?{query}" if query else "")
@@ -215,6 +224,17 @@ def concrete_urls(personas) -> dict[str, list[tuple[str, bool]]]:
         "funds_public:check": [(url("funds_public:check", pk, query=f"fingerprint={h}"), True)
                                for pk, h in disclosures],
     }
+    filled.update({
+        "centers_public:centre": [(url("centers_public:centre", pk), True) for pk in centres],
+        "centers_public:room": [(url("centers_public:room", pk), True) for pk, _b in rooms],
+        "centers_public:room_book": [(url("centers_public:room_book", pk), False) for pk, b in rooms if b][:5],
+        "centers_public:event": [(url("centers_public:event", e.pk), True) for e in centre_events_],
+        "centers_public:check": [(url("centers_public:check", centre_events.checkin_token(e)), False)
+                                 for e in centre_events_[:3]],
+        "centers_public:my_booking_cancel": [(url("centers_public:my_booking_cancel", pk), False) for pk in bookings],
+    })
+    for name in ("event_register", "event_cancel_registration"):
+        filled[f"centers_public:{name}"] = [(url(f"centers_public:{name}", e.pk), False) for e in centre_events_[:3]]
     for name in ("wish_take", "wish_give_back", "wish_withdraw", "wish_thank"):
         filled[f"volunteers_public:{name}"] = [(url(f"volunteers_public:{name}", n), False) for n, _s in wishes[:3]]
     for name in ("activity_signup", "activity_withdraw"):
@@ -267,6 +287,8 @@ def test_no_public_page_shows_a_phone_or_id_number(world):
                            "funds_public:check"}
     assert all(rendered[n] >= 1 for n in funds_names), dict(rendered)
     assert rendered["funds_public:disclosure"] >= 20 and rendered["public_pages"] >= 20
+    # The centres' public pages, with their rooms and events (registrations behind them).
+    assert all(rendered[f"centers_public:{n}"] >= 3 for n in ("centre", "room", "event")), dict(rendered)
     assert sum(1 for status in seen.values() if status == 200) >= MIN_PAGES, len(seen)
 
 

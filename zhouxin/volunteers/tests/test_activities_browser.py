@@ -44,7 +44,7 @@ def test_a_member_signs_up_checks_in_and_out_by_qr_and_sees_verified_hours(
         personas, live_server, browser, browser_context_args):
     from playwright.sync_api import expect
 
-    from zhouxin.cobuild.tests.test_browser_cobuild import sign_in
+    from zhouxin.testing.browser import sign_in
 
     expect.set_options(timeout=TIMEOUT_MS)
     url = live_server.url

@@ -28,7 +28,7 @@ def test_member_registers_on_a_phone_and_the_community_confirms(personas, live_s
                                                                 browser_context_args):
     from playwright.sync_api import expect
 
-    from zhouxin.cobuild.tests.test_browser_cobuild import sign_in
+    from zhouxin.testing.browser import sign_in
 
     axe = Axe()
     expect.set_options(timeout=TIMEOUT_MS)

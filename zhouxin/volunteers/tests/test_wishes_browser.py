@@ -44,7 +44,7 @@ def _no_sideways_scroll(page) -> None:
 def test_order_post_and_take_a_wish_on_a_phone(personas, live_server, browser, browser_context_args):
     from playwright.sync_api import expect
 
-    from zhouxin.cobuild.tests.test_browser_cobuild import sign_in
+    from zhouxin.testing.browser import sign_in
 
     expect.set_options(timeout=TIMEOUT_MS)
     url = live_server.url

@@ -30,7 +30,7 @@ def test_street_runs_the_promotion_opens_an_explanation_and_downloads_the_payrol
     from openpyxl import load_workbook
     from playwright.sync_api import expect
 
-    from zhouxin.cobuild.tests.test_browser_cobuild import sign_in
+    from zhouxin.testing.browser import sign_in
 
     settings.MEDIA_ROOT = tmp_path / "media"
     expect.set_options(timeout=TIMEOUT_MS)
