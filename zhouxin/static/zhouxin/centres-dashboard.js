@@ -1,50 +1,20 @@
 // Centre utilisation dashboards (中心使用情况): draws each <div data-centres-chart="centres|rooms|weekly|events"> from
-// the JSON data island <script type="application/json" id="centres-dashboard-data"> (Django's json_script), so the
-// page has no inline script (CSP: script-src 'self').  Every chart's numbers are also in a table on the page.
+// the JSON data island <script type="application/json" id="centres-dashboard-data"> (Django's json_script), with the
+// helpers of dashboard-charts.js (loaded before this file).  Every chart's numbers are also in a table on the page.
 (() => {
-  const PALETTE = ["#b5121b", "#1d4a86", "#2e7d32", "#b26a00", "#6a1b9a", "#00838f", "#5d4037", "#c2185b"];
-  const charts = [];
-
-  const readData = () => {
-    const island = document.getElementById("centres-dashboard-data");
-    if (!island) return null;
-    try {
-      return JSON.parse(island.textContent);
-    } catch (_error) {
-      return null;
-    }
-  };
-
-  const narrow = () => window.matchMedia("(max-width: 575.98px)").matches;
-
-  const base = () => ({
-    color: PALETTE,
-    aria: { enabled: true },
-    animation: false,
-    grid: { left: 8, right: 16, top: 48, bottom: 8, containLabel: true },
-    tooltip: { trigger: "axis", confine: true },
-  });
+  const zx = window.zxCharts;
+  if (!zx) return;
+  const { base, narrow } = zx;
 
   // Occupancy bars in the order of the table (first at the top), 0–100 %; long names shortened on a phone.
   const occupancy = (items, seriesName) => {
-    const rows = [...items].reverse();
-    const limit = narrow() ? 8 : 18;
+    const bars = zx.ranking(items, seriesName, 18);
     return {
-      ...base(),
-      tooltip: {
-        trigger: "axis", axisPointer: { type: "shadow" }, confine: true, valueFormatter: (value) => `${value}%`,
-      },
-      grid: { left: 8, right: 40, top: 16, bottom: 8, containLabel: true },
+      ...bars,
+      tooltip: { ...bars.tooltip, valueFormatter: (value) => `${value}%` },
+      grid: { ...bars.grid, right: 40 },
       xAxis: { type: "value", min: 0, max: (extent) => Math.max(100, Math.ceil(extent.max)), axisLabel: { formatter: "{value}%" } },
-      yAxis: {
-        type: "category",
-        data: rows.map((r) => r.name),
-        axisLabel: { formatter: (name) => (name.length > limit ? `${name.slice(0, limit)}…` : name) },
-      },
-      series: [{
-        name: seriesName, type: "bar", data: rows.map((r) => r.value), barMaxWidth: 20,
-        label: { show: true, position: "right", formatter: "{c}%" },
-      }],
+      series: [{ ...bars.series[0], barMaxWidth: 20, label: { show: true, position: "right", formatter: "{c}%" } }],
     };
   };
 
@@ -82,35 +52,11 @@
     }),
   };
 
-  const draw = (root) => {
-    if (!window.echarts) return;
-    const data = readData();
-    if (!data) return;
-    root.querySelectorAll("[data-centres-chart]").forEach((element) => {
-      if (element.dataset.centresDrawn) return;
-      const build = builders[element.dataset.centresChart];
-      if (!build) return;
-      // A bar per centre or room: a long street list gets a taller chart (CSSOM, allowed by the CSP).
-      const bars = { centres: data.centres.length, rooms: data.rooms.length }[element.dataset.centresChart];
-      if (bars) element.style.height = `${Math.max(300, bars * 30 + 48)}px`;
-      const chart = window.echarts.init(element, null, { renderer: "canvas" });
-      chart.setOption(build(data));
-      element.dataset.centresDrawn = "1";
-      charts.push({ chart, build });
-    });
+  // A bar per centre or room: a long street list gets a taller chart (CSSOM, allowed by the CSP).
+  const size = (element, key, data) => {
+    const bars = { centres: data.centres.length, rooms: data.rooms.length }[key];
+    if (bars) element.style.height = `${Math.max(300, bars * 30 + 48)}px`;
   };
 
-  // Charts follow the width of the page; names are shortened again for the new width.
-  let pending = null;
-  window.addEventListener("resize", () => {
-    clearTimeout(pending);
-    pending = setTimeout(() => {
-      const data = readData();
-      charts.forEach(({ chart, build }) => {
-        if (data) chart.setOption(build(data), { notMerge: true });
-        chart.resize();
-      });
-    }, 150);
-  });
-  document.addEventListener("DOMContentLoaded", () => draw(document));
+  document.addEventListener("DOMContentLoaded", () => zx.draw("centres", builders, zx.readData("centres-dashboard-data"), size));
 })();
