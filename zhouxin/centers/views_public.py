@@ -21,8 +21,6 @@ watches (core.public_pages).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
@@ -37,6 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from zhouxin.core import ratelimit
 from zhouxin.orgs.choices import AreaLevel
 from zhouxin.orgs.models import Area
+from zhouxin.portal import scans
 from zhouxin.portal.session import current_account
 
 from . import centres, events
@@ -45,7 +44,6 @@ from .forms_events import area_code, next_month, parse_month, previous_month
 from .models import Centre, Event, EventRegistration, Room
 
 SCANS_KEY = "centre_event_scans"
-SCANS_KEPT = 5
 UPCOMING_SHOWN = 20
 SECTION_EVENTS = 5
 WEEK = 7
@@ -364,22 +362,13 @@ def event_cancel_registration(request, pk: int):
 
 # --- Scanning the check-in code ----------------------------------------------------------
 
-def _scan_key(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:32]
-
-
 def _remember_scan(request, token: str) -> None:
-    scans = dict(request.session.get(SCANS_KEY) or {})
-    scans[_scan_key(token)] = time.time()
-    request.session[SCANS_KEY] = dict(sorted(scans.items(), key=lambda kv: kv[1])[-SCANS_KEPT:])
+    scans.remember(request, SCANS_KEY, token)
 
 
 def _scanned_at(request, token: str) -> dt.datetime | None:
-    seen = (request.session.get(SCANS_KEY) or {}).get(_scan_key(token))
-    if not isinstance(seen, int | float):
-        return None
-    scanned = dt.datetime.fromtimestamp(seen, tz=dt.UTC)
-    return scanned if timezone.now() - scanned <= events.SCAN_HOLD else None
+    scanned = scans.scanned_at(request, SCANS_KEY, token)
+    return scanned if scanned is not None and timezone.now() - scanned <= events.SCAN_HOLD else None
 
 
 def _check_page(request, context: dict, status: int = 200):

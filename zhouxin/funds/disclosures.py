@@ -64,12 +64,12 @@ from .choices import (
     PlanStatus,
     VoucherKind,
 )
+from .ledger import money
 from .models import Deliberation, Disclosure, Fund, LedgerEntry, SpendingPlan, Voucher
 from .policy import CATEGORIES_KEY, DELIBERATION_KEY
 
 GENESIS = "0" * 64
 SCHEMA = "zhouxin.funds.disclosure/1"
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 REASON_MAX = 200
 FIRST_YEAR = 2000
@@ -100,10 +100,6 @@ def normalise_fingerprint(text: str) -> str:
     """A fingerprint as a resident may copy it from paper: spaces, dashes and case do not matter."""
     text = unicodedata.normalize("NFKC", text or "")
     return re.sub(r"[\s\-:：_]+", "", text).lower()
-
-
-def money(value) -> Decimal:
-    return Decimal(value).quantize(CENT)
 
 
 def money_text(value) -> str:

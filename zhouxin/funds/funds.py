@@ -45,7 +45,8 @@ from .choices import OPEN_PLAN_STATUSES, EntryKind, FundKind, FundSourceKind
 from .models import Fund, FundSource, LedgerEntry, SpendingPlan
 from .policy import BUDGET_KEY
 
-CENT = Decimal("0.01")
+CENT = ledger.CENT
+money = ledger.money  # one rounding rule for every amount of the funds domain
 ZERO = Decimal("0.00")
 FIRST_YEAR = 2000
 # One source of one community's fund: ten hundred million yuan is far beyond any real figure, and
@@ -54,10 +55,6 @@ SOURCE_MAX = Decimal("999999999.99")
 MEMO_MAX = 200
 NOTE_MAX = 300
 SOURCE_ORDER = [FundSourceKind.CITY, FundSourceKind.DISTRICT, FundSourceKind.STREET, FundSourceKind.OTHER]
-
-
-def money(value) -> Decimal:
-    return Decimal(value).quantize(CENT)
 
 
 def yuan(value) -> str:

@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import time
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from zhouxin.core import policy
 from zhouxin.orgs.models import Area
+from zhouxin.portal import scans
 from zhouxin.portal.session import current_account
 
 from . import activities, checkin, hours, identity, points
@@ -36,7 +35,6 @@ from .models import Activity, SignUp
 from .policy import SERVICE_KEY
 
 SCANS_KEY = "volunteer_scans"
-SCANS_KEPT = 5
 LIST_SHOWN = 100
 
 
@@ -196,21 +194,12 @@ def me(request):
 
 # --- Scanning the organiser's code -------------------------------------------------------
 
-def _scan_key(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:32]
-
-
 def _remember_scan(request, token: str) -> None:
-    scans = dict(request.session.get(SCANS_KEY) or {})
-    scans[_scan_key(token)] = time.time()
-    request.session[SCANS_KEY] = dict(sorted(scans.items(), key=lambda kv: kv[1])[-SCANS_KEPT:])
+    scans.remember(request, SCANS_KEY, token)
 
 
 def _scanned_at(request, token: str) -> dt.datetime | None:
-    seen = (request.session.get(SCANS_KEY) or {}).get(_scan_key(token))
-    if not isinstance(seen, int | float):
-        return None
-    return dt.datetime.fromtimestamp(seen, tz=dt.UTC)
+    return scans.scanned_at(request, SCANS_KEY, token)
 
 
 @require_http_methods(["GET", "POST"])
