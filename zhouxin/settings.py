@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "zhouxin.workforce",
     "zhouxin.funds",
     "zhouxin.centers",
+    "zhouxin.oversight",
+    "zhouxin.analytics",
 ]
 
 # REST API (zhouxin.api): token or TOTP-verified session; structured errors; bounded pages.

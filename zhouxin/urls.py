@@ -23,6 +23,8 @@ urlpatterns = [
     path("workforce/", include("zhouxin.workforce.urls")),
     path("funds/", include("zhouxin.funds.urls")),
     path("centers/", include("zhouxin.centers.urls")),
+    path("oversight/", include("zhouxin.oversight.urls")),
+    path("analytics/", include("zhouxin.analytics.urls")),
     # Notices: staff pages under /publishing/, public pages under /portal/notices/.
     path("", include("zhouxin.publishing.urls")),
 ]

@@ -36,6 +36,7 @@ class NavItem:
 DISPATCH = _("接诉即办")
 ORGS = _("区域与组织")
 SYSTEM = _("系统管理")
+OVERSIGHT = _("督导考评")
 COBUILD = _("区域化党建")
 VOLUNTEERS = _("双报到")
 WORKFORCE = _("社区工作者")
@@ -94,6 +95,17 @@ NAV: list[NavItem] = [
     NavItem(_("中心活动"), "centers:event_list", "centers.view", ("centers:event_*",), CENTERS),
     NavItem(_("中心使用情况"), "centers:dashboard_street", "centers.view", ("centers:dashboard_*", "centers:visits"),
             CENTERS),
+    NavItem(_("数据驾驶舱"), "analytics:dashboard", "analytics.view", ("analytics:*",), OVERSIGHT),
+    NavItem(_("星级评定"), "oversight:rating_list", "oversight.view",
+            ("oversight:rating_*", "oversight:rectification_*", "oversight:peer*"), OVERSIGHT),
+    NavItem(_("重点难点问题"), "oversight:problem_list", "oversight.view",
+            ("oversight:problem_*", "oversight:meeting_*"), OVERSIGHT),
+    NavItem(_("责任清单"), "oversight:responsibility_list", "oversight.view", ("oversight:responsibility_*",),
+            OVERSIGHT),
+    NavItem(_("述职评议"), "oversight:review_list", "oversight.view", ("oversight:review_*",), OVERSIGHT),
+    NavItem(_("示范点与案例"), "oversight:site_list", "oversight.view", ("oversight:site_*", "oversight:case_*"),
+            OVERSIGHT),
+    NavItem(_("统计报表"), "oversight:report_list", "oversight.report", ("oversight:report_*",), OVERSIGHT),
     NavItem(_("区域与组织"), "orgs:tree", "orgs.view",
             ("orgs:area_*", "orgs:search", "orgs:org_*"), ORGS),
     NavItem(_("人员"), "orgs:person_list", "orgs.view", ("orgs:person_*",), ORGS),

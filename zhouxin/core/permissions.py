@@ -103,6 +103,25 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "centers.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
     "centers.manage": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
     "centers.book": frozenset({R.UNIT_LIAISON, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    # Oversight (督导考评, zhouxin.oversight) and the dashboards (zhouxin.analytics): area staff read
+    # their area's; lists and problems are kept by who answers for them; closure (销号), review
+    # grades, ratings and demonstration sites are decided one level up (street for communities,
+    # district for streets: checked on the object in the services).
+    "oversight.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "oversight.responsibility.edit": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "oversight.problem.edit": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "oversight.problem.close": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
+    "oversight.review.manage": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
+    "oversight.review.report": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "oversight.review.score": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
+    "oversight.rating.run": frozenset({R.DISTRICT_ADMIN}),
+    "oversight.rectify": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
+    "oversight.site.nominate": frozenset({R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "oversight.site.decide": frozenset({R.DISTRICT_ADMIN}),
+    "oversight.case.edit": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "oversight.case.publish": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB}),
+    "oversight.report": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
+    "analytics.view": frozenset({R.DISTRICT_ADMIN, R.STREET_HUB, R.COMMUNITY_STAFF}),
     # Integration tokens of the REST API (zhouxin.api): the system admin issues and revokes them.
     "api.token.manage": frozenset({R.SYSTEM_ADMIN}),
 }

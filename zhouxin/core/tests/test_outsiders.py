@@ -14,7 +14,7 @@ from zhouxin.testing.outsiders import PUBLIC, Case
 ZHOUXIN_NAMESPACES = {"core", "orgs", "dispatch", "api", "portal", "open311", "moderation", "publishing", "conferences",
                       "cobuild", "cobuild_public", "volunteers", "volunteers_public",
                       "workforce", "funds", "funds_public", "centers",
-                      "centers_public"}
+                      "centers_public", "oversight", "analytics"}
 
 
 def _names(resolver: URLResolver, prefix: str = "") -> set[str]:

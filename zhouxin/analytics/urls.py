@@ -1,0 +1,7 @@
+"""Dashboards (namespace "analytics"), under /analytics/."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "analytics"
+
+urlpatterns: list = []
