@@ -46,6 +46,7 @@ demo: migrate
 	$(PY) manage.py load_demo_volunteers
 	$(PY) manage.py load_demo_funds
 	$(PY) manage.py load_demo_centers
+	$(PY) manage.py load_demo_oversight
 
 ## make run: install everything, migrate the embedded SQLite database, load the demo
 ## district (idempotent), start the web server and the task worker.

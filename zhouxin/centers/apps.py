@@ -8,8 +8,9 @@ class CentersConfig(AppConfig):
     verbose_name = _("党群服务中心")
 
     def ready(self):
-        from . import policy  # noqa: F401  (registers the centre rules in the policy store)
+        from . import indicators, policy  # noqa: F401  (policy registers the centre rules in the policy store)
         self._register_public_side()
+        indicators.register()
 
     def _register_public_side(self):
         """Centres and their events on the portal: a section of the community page, the pages the

@@ -8,8 +8,9 @@ class CobuildConfig(AppConfig):
     verbose_name = _("区域化党建")
 
     def ready(self):
-        from . import policy  # noqa: F401  (registers "cobuild.matching" in the policy store)
+        from . import indicators, policy  # noqa: F401  (policy registers "cobuild.matching" in the policy store)
         self._register_public_side()
+        indicators.register()
 
     def _register_public_side(self):
         """Published projects: a section of the community page, pages the integrity monitor

@@ -329,12 +329,9 @@ def check_evidence(upload) -> tuple[str, str, bytes]:
     """(original name, content type, bytes to store) of an acceptable evidence file (a photo or
     a PDF, judged by content: dispatch.attachments.check_document), or a ValidationError.
     Photos lose their metadata: no GPS position or device in a published photo."""
-    checked = attachments.check_document(upload, limit=EVIDENCE_MAX_BYTES, default_name="evidence",
-                                         missing=_("请选择要上传的照片或 PDF 文件。"))
-    data = checked.data
-    if checked.content_type != attachments.PDF:
-        data = imagemeta.strip(data, checked.content_type) or data
-    return checked.original_name, checked.content_type, data
+    checked = imagemeta.clean_document(upload, limit=EVIDENCE_MAX_BYTES, default_name="evidence",
+                                       missing=_("请选择要上传的照片或 PDF 文件。"))
+    return checked.original_name, checked.content_type, checked.data
 
 
 @transaction.atomic

@@ -30,12 +30,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -152,6 +154,19 @@ class Period:
     def contains(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
 
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """[first moment, moment after the last day) as aware datetimes of the current time zone,
+        for filtering timestamps: `created_at__gte=start, created_at__lt=end`."""
+        tz = timezone.get_current_timezone()
+        after = self.end + dt.timedelta(days=1)
+        return (timezone.make_aware(dt.datetime(self.start.year, self.start.month, self.start.day), tz),
+                timezone.make_aware(dt.datetime(after.year, after.month, after.day), tz))
+
+    def as_of(self, today: dt.date | None = None) -> dt.date:
+        """The day a stock figure ("members registered at the period's end") is read on: the
+        period's last day, or today for a period not yet over."""
+        return min(self.end, today or timezone.localdate())
+
 
 # --- The registry ----------------------------------------------------------------------
 
@@ -235,6 +250,42 @@ def link(name: str, area, period: Period) -> str | None:
     except Exception:
         logger.exception("indicator link %s failed", name)
         return None
+
+
+# --- Helpers for computes -------------------------------------------------------------
+
+# The levels whose figures are sums over their subtree (a street = all its communities …).
+AGGREGATE_LEVELS = ("city", "district", "street", "community")
+
+
+@dataclass(frozen=True)
+class CodeGroup:
+    """Areas whose codes have the same length (one level), for one grouped query:
+    filter the records by `common` (the codes' common prefix, an index range), annotate
+    `Substr(code, 1, length)` and read each row's node back through `ids`."""
+
+    length: int
+    common: str
+    ids: dict[str, int]  # area code → area id
+
+
+def code_groups(areas: Iterable, levels: Iterable[str] = AGGREGATE_LEVELS) -> list[CodeGroup]:
+    """The areas of the given levels, grouped by code length (usually one group).  Codes are
+    hierarchical (DESIGN §3 orgs), so an area's records are those whose area code starts with
+    its code; a compute runs one query per group, whatever the number of areas."""
+    wanted = set(levels)
+    by_length: dict[int, dict[str, int]] = {}
+    for area in areas:
+        if area.level in wanted:
+            by_length.setdefault(len(area.code), {})[area.code] = area.pk
+    return [CodeGroup(length, os.path.commonprefix(list(ids)), ids) for length, ids in sorted(by_length.items())]
+
+
+def share(part, whole) -> Decimal | None:
+    """part ÷ whole as a Decimal fraction (unit PERCENT), None when there is nothing to divide by."""
+    if not whole:
+        return None
+    return Decimal(part) / Decimal(whole)
 
 
 # --- Showing values ---------------------------------------------------------------------

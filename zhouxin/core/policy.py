@@ -240,6 +240,23 @@ def _read(key: str, city_id, on: dt.date) -> dict[str, Any]:
     return resolve(spec, national, local)
 
 
+def version_in_force(key: str, city=None, on: dt.date | None = None):
+    """The PolicyVersion that decides `key` for `city` on day `on` (default today): the newest
+    version of that city in force, else the newest national one, else None (the registered
+    default).  What a computed result records as "the rule it was computed under"."""
+    from .models import PolicyVersion
+
+    definition(key)  # an unknown rule is a programming error
+    on = on or timezone.localdate()
+    city_id = getattr(city, "pk", city)
+    versions = PolicyVersion.objects.filter(key=key, effective_from__lte=on).order_by("-effective_from", "-id")
+    if city_id is not None:
+        local = versions.filter(city_id=city_id).first()
+        if local is not None:
+            return local
+    return versions.filter(city__isnull=True).first()
+
+
 def can_edit(user, key: str, city=None) -> bool:
     """May `user` add a version of rule `key` (for `city`, or nationally)?
 

@@ -17,7 +17,18 @@ from __future__ import annotations
 
 import struct
 
-from .attachments import _PNG_SIGNATURE, _STANDALONE, JPEG, PNG, WEBP, ImageError, sniff
+from .attachments import (
+    _PNG_SIGNATURE,
+    _STANDALONE,
+    JPEG,
+    PDF,
+    PNG,
+    WEBP,
+    CheckedDocument,
+    ImageError,
+    check_document,
+    sniff,
+)
 
 # JPEG application segments that carry metadata: APP1 (Exif, XMP), APP3–APP13 (incl. IPTC
 # in APP13), APP15, and comments (COM).
@@ -111,3 +122,14 @@ def strip(data: bytes, content_type: str) -> bytes | None:
     except (ImageError, struct.error, IndexError):
         return None
     return cleaned
+
+
+def clean_document(upload, *, limit: int, missing: str, default_name: str) -> CheckedDocument:
+    """A photo or PDF accepted by attachments.check_document() (judged by content), ready to
+    store: a photo loses its metadata (no GPS position or device in evidence, vouchers or
+    agreements).  A ValidationError on "upload" says why a file is refused."""
+    checked = check_document(upload, limit=limit, missing=missing, default_name=default_name)
+    if checked.content_type == PDF:
+        return checked
+    data = strip(checked.data, checked.content_type) or checked.data
+    return CheckedDocument(original_name=checked.original_name, content_type=checked.content_type, data=data)

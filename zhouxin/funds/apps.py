@@ -9,10 +9,12 @@ class FundsConfig(AppConfig):
 
     def ready(self):
         from . import (
+            indicators,
             ledger_sql,  # noqa: F401  (registers the append-only tables for flush)
             policy,  # noqa: F401  (registers the funds rules in the policy store)
         )
         self._register_disclosures()
+        indicators.register()
 
     def _register_disclosures(self):
         """三务公开 on the portal: a section of the community page and the pages the integrity

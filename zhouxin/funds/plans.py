@@ -242,11 +242,8 @@ def _require_status(current: SpendingPlan, allowed, message: str) -> None:
 
 def _check_file(upload, *, missing: str) -> tuple[str, str, bytes]:
     """(original name, content type, bytes) of a photo or PDF judged by content; photos lose their metadata."""
-    checked = attachments.check_document(upload, limit=FILE_MAX_BYTES, default_name="file", missing=missing)
-    data = checked.data
-    if checked.content_type != attachments.PDF:
-        data = imagemeta.strip(data, checked.content_type) or data
-    return checked.original_name, checked.content_type, data
+    checked = imagemeta.clean_document(upload, limit=FILE_MAX_BYTES, default_name="file", missing=missing)
+    return checked.original_name, checked.content_type, checked.data
 
 
 def _snapshot(plan: SpendingPlan) -> dict:

@@ -8,8 +8,9 @@ class VolunteersConfig(AppConfig):
     verbose_name = _("双报到与志愿服务")
 
     def ready(self):
-        from . import policy  # noqa: F401  (registers the volunteers rules in the policy store)
+        from . import indicators, policy  # noqa: F401  (policy registers the volunteers rules in the policy store)
         self._register_wishes()
+        indicators.register()
         from zhouxin.portal import personal_data as portal_data
 
         from . import personal_data

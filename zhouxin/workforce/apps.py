@@ -8,9 +8,10 @@ class WorkforceConfig(AppConfig):
     verbose_name = _("社区工作者职业体系")
 
     def ready(self):
-        from . import policy  # noqa: F401  (registers the pay policy and its presets in the policy store)
+        from . import indicators, policy  # noqa: F401  (policy registers the pay policy and its presets)
         self._register_my_pay_panel()
         self._register_staffing_panel()
+        indicators.register()
 
     def _register_staffing_panel(self):
         """配备不足: communities short of workers on the street's (or district's) workbench."""

@@ -29,5 +29,5 @@ def test_a_plain_link_is_not_rendered_as_a_menu(personas, client_for):
     html = client_for("street_hub").get(reverse("core:home")).content.decode()
     home_link = html[html.index('href="/"'):][:80] if 'href="/"' in html else ""
     assert 'data-bs-toggle="dropdown" aria-expanded="false">工作台' not in html
-    # 接诉即办, 区域与组织, 区域化党建, 双报到, 社区工作者, 经费保障, 党群服务中心
-    assert html.count('data-bs-toggle="dropdown"') == 7, home_link
+    # 接诉即办, 区域与组织, 区域化党建, 双报到, 社区工作者, 经费保障, 党群服务中心, 督导考评
+    assert html.count('data-bs-toggle="dropdown"') == 8, home_link
