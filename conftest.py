@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -119,3 +123,44 @@ def dispatch_world(personas):
     from zhouxin.testing.dispatch import build_dispatch_world
 
     return build_dispatch_world(personas)
+
+
+def _database_url_of_this_test() -> str:
+    """A DATABASE_URL for the database this test is using (SQLite file or PostgreSQL test_…)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    if connection.vendor == "postgresql":
+        user = quote(db.get("USER") or "", safe="")
+        password = quote(db.get("PASSWORD") or "", safe="")
+        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = db.get("HOST") or "localhost"
+        port = f":{db['PORT']}" if db.get("PORT") else ""
+        return f"postgres://{auth}{host}{port}/{quote(db['NAME'], safe='')}"
+    raise RuntimeError(f"no worker set-up for {connection.vendor}")
+
+
+@pytest.fixture
+def task_worker(transactional_db):
+    """`manage.py db_worker` in its own process, on the test database, for the length of the test
+    (browser tests whose pages wait for a task: imports, reports)."""
+    from django.conf import settings
+
+    env = {**os.environ, "DATABASE_URL": _database_url_of_this_test(), "ZHOUXIN_TESTING": "1", "DB_CONN_MAX_AGE": "0"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.2",
+         "--no-startup-delay", "--no-reload", "-v", "0"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    yield process
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    if process.returncode not in (0, -15):
+        print(output.decode(errors="replace"))  # shown by pytest when the test fails

@@ -53,9 +53,12 @@ def figures(areas: Sequence[Area], period: Period) -> dict[int, rates.Figures]:
                     .annotate(**sums).values("district_id", *COUNTER_FIELDS))
             key = "district_id"
         elif level == AreaLevel.CITY:
-            rows = (base.filter(district__parent_id__in=ids, area__level=AreaLevel.STREET)
-                    .values("district__parent_id").annotate(**sums).values("district__parent_id", *COUNTER_FIELDS))
-            key = "district__parent_id"
+            # Through the street's own parents (street → district → city): the planner then reads the
+            # month's rows by the (month, area) index instead of scanning every district's rows.
+            rows = (base.filter(area__parent__parent_id__in=ids, area__level=AreaLevel.STREET)
+                    .values("area__parent__parent_id").annotate(**sums)
+                    .values("area__parent__parent_id", *COUNTER_FIELDS))
+            key = "area__parent__parent_id"
         else:
             continue
         for row in rows:

@@ -340,7 +340,7 @@ def department_ranking(*, district: Area, month: dt.date, w: Weights) -> list[En
 class Subject:
     """Whose figures a trend shows: a district (sum of its streets), an area or an organisation."""
 
-    kind: str  # "district" | "area" | "org"
+    kind: str  # "city" | "district" | "area" | "org"
     pk: int
     name: str
     code: str = ""
@@ -359,6 +359,11 @@ def trend(*, subject: Subject, months: list[dt.date], w: Weights) -> list[Point]
     base = Rollup.objects.unscoped().filter(month__in=months)
     if subject.kind == "district":
         base = base.filter(district_id=subject.pk, area__level=AreaLevel.STREET)
+    elif subject.kind == "city":
+        # The city's street rows, joined through the street's own parents (street → district → city):
+        # PostgreSQL then walks the city's streets by the area index instead of scanning every row of
+        # the months (about 3 ms instead of 100 ms at Beijing scale).
+        base = base.filter(area__parent__parent_id=subject.pk, area__level=AreaLevel.STREET)
     elif subject.kind == "area":
         base = base.filter(area_id=subject.pk)
     else:
@@ -371,11 +376,13 @@ def trend(*, subject: Subject, months: list[dt.date], w: Weights) -> list[Point]
 
 
 def category_breakdown(*, subject: Subject, months: list[dt.date]) -> list[dict]:
-    """Volume by top-level category over `months` for a district or a street (the
+    """Volume by top-level category over `months` for a city, a district or a street (the
     category roll-up is kept per street); [] for other subjects.  One query."""
     base = CategoryRollup.objects.unscoped().filter(month__in=months)
     if subject.kind == "district":
         base = base.filter(district_id=subject.pk)
+    elif subject.kind == "city":
+        base = base.filter(district__parent_id=subject.pk)
     elif subject.kind == "area" and subject.level == AreaLevel.STREET:
         base = base.filter(street_id=subject.pk)
     else:
