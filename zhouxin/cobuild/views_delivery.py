@@ -12,14 +12,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from zhouxin.core.decorators import staff_view
+from zhouxin.core.downloads import stored_file
 
 from . import delivery, selectors
 from .choices import ProjectStatus
@@ -232,17 +231,7 @@ def evidence_file(request, pk: int, evidence_pk: int):
     Photos open in the page (thumbnails); PDFs, and photos with ?download=1, are downloaded."""
     project = _project(request.user, pk)
     item = _evidence(project, evidence_pk)
-    try:
-        handle = item.file.open("rb")
-    except (FileNotFoundError, OSError, ValueError):
-        raise Http404 from None
-    download = item.content_type == delivery.PDF or request.GET.get("download") == "1"
-    response = FileResponse(handle, content_type=item.content_type)
-    response["Content-Disposition"] = content_disposition_header(download, item.original_name)
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    return stored_file(request, item.file, content_type=item.content_type, name=item.original_name)
 
 
 @staff_view("cobuild.view")

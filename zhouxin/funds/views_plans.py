@@ -18,16 +18,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, Sum
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhouxin.core.actions import errors_into_form, flash_errors
 from zhouxin.core.decorators import staff_view
+from zhouxin.core.downloads import file_response, stored_file
 from zhouxin.core.permissions import can, roles_for
 from zhouxin.core.scoping import scope_for_user
 from zhouxin.dispatch import attachments
@@ -400,26 +400,12 @@ def plan_withdraw(request, pk: int):
 
 # --- Files (MEDIA_ROOT is served by no URL: only through these scoped views) ---------------
 
-def _file_response(handle, content_type: str, name: str, download: bool):
-    response = FileResponse(handle, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(download, name)
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
-
-
 @staff_view("funds.view")
 @require_GET
 def plan_voucher(request, pk: int, voucher_pk: int):
     plan = _plan(request.user, pk)
     item = get_object_or_404(Voucher.objects.unscoped(), pk=voucher_pk, plan=plan)
-    try:
-        handle = item.file.open("rb")
-    except (FileNotFoundError, OSError, ValueError):
-        raise Http404 from None
-    download = item.content_type == attachments.PDF or request.GET.get("download") == "1"
-    return _file_response(handle, item.content_type, item.original_name, download)
+    return stored_file(request, item.file, content_type=item.content_type, name=item.original_name)
 
 
 @staff_view("funds.view")
@@ -439,4 +425,4 @@ def plan_minutes(request, pk: int, deliberation_pk: int):
     content_type = attachments.PDF if is_pdf else attachments.sniff(handle.read())[0]
     handle.seek(0)
     name = f"{plan.number}-{item.get_step_display()}.{attachments.DOCUMENT_EXTENSIONS[content_type]}"
-    return _file_response(handle, content_type, name, is_pdf or request.GET.get("download") == "1")
+    return file_response(handle, content_type, name, download=is_pdf or request.GET.get("download") == "1")

@@ -13,18 +13,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhouxin.core.actions import errors_into_form, flash_errors
 from zhouxin.core.decorators import staff_view
+from zhouxin.core.downloads import stored_file
 from zhouxin.core.indicators import Period
 from zhouxin.core.permissions import can
-from zhouxin.dispatch import attachments
 from zhouxin.dispatch import indicators as dispatch_indicators
 from zhouxin.orgs.models import Organisation
 
@@ -432,17 +431,7 @@ def problem_evidence(request, pk: int, evidence_pk: int):
     Photos open in the page; PDFs, and photos with ?download=1, are downloaded."""
     problem = _problem(request.user, pk)
     item = get_object_or_404(ProblemEvidence.objects.unscoped(), pk=evidence_pk, problem=problem)
-    try:
-        handle = item.file.open("rb")
-    except (FileNotFoundError, OSError, ValueError):
-        raise Http404 from None
-    download = item.content_type == attachments.PDF or request.GET.get("download") == "1"
-    response = FileResponse(handle, content_type=item.content_type)
-    response["Content-Disposition"] = content_disposition_header(download, item.name)
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    return stored_file(request, item.file, content_type=item.content_type, name=item.name)
 
 
 # --- Topic meetings ----------------------------------------------------------------------------------

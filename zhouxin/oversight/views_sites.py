@@ -14,16 +14,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhouxin.core.actions import errors_into_form, flash_errors
 from zhouxin.core.decorators import staff_view
+from zhouxin.core.downloads import stored_file
 from zhouxin.core.permissions import can
 from zhouxin.core.sanitize import clean_html
 from zhouxin.core.scoping import scope_for_user
@@ -325,14 +325,4 @@ def case_withdraw(request, pk: int):
 def case_file(request, pk: int, file_pk: int):
     case = _case(request.user, pk)
     item = get_object_or_404(CaseFile.objects.unscoped(), pk=file_pk, case=case)
-    try:
-        handle = item.file.open("rb")
-    except (FileNotFoundError, OSError, ValueError):
-        raise Http404 from None
-    download = item.content_type == attachments.PDF or request.GET.get("download") == "1"
-    response = FileResponse(handle, content_type=item.content_type)
-    response["Content-Disposition"] = content_disposition_header(download, item.name)
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    return stored_file(request, item.file, content_type=item.content_type, name=item.name)
