@@ -86,6 +86,9 @@ bench: setup
 		| tee docs/benchmarks/integrity.md
 	@# Co-building matching: top 10 resources for a need among 50,000 (budget p95 < 50 ms).
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_matching $(PY) scripts/bench_matching.py | tee docs/benchmarks/matching.md
+	@# Oversight: the district dashboard over all of Beijing at 1 M and 10 M requests (p95 < 300 ms, ≥ 20 × naive).
+	$(PY) scripts/bench_dashboard.py --server $(BENCH_SERVER) --db $(BENCH_DB)_city --steps 1000000,10000000 \
+		--repeat 30 --json var/bench/dashboard.json --markdown docs/benchmarks/dashboard.md
 	@# Workforce: monthly payroll for 10,000 workers (budget < 5 s); writes docs/benchmarks/payroll.md.
 	$(PY) scripts/bench_payroll.py
 	@# The same end to end: roster read, payslips written, for 10,000 workers on PostgreSQL.
@@ -100,6 +103,8 @@ bench-quick: setup
 		--requests 50000 --repeat 10 --json var/bench/rankings-quick.json
 	$(PY) scripts/bench_report.py var/bench/intake-quick.json var/bench/rankings-quick.json \
 		| tee docs/benchmarks/summary-quick.md
+	$(PY) scripts/bench_dashboard.py --server $(BENCH_SERVER) --db $(BENCH_DB)_city --steps 100000 \
+		--repeat 10 --json var/bench/dashboard-quick.json --markdown docs/benchmarks/dashboard-quick.md
 
 clean:
 	rm -rf $(VENV) node_modules zhouxin/static/vendor staticfiles

@@ -62,6 +62,17 @@ def _fresh_lexicon_cache():
     lexicon.reset_cache()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A test that switched the interface to English (a language cookie through the test client
+    activates it for the thread) must not leave the next test in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def personas(db):
     from zhouxin.testing.personas import build_personas

@@ -40,7 +40,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 logger = logging.getLogger("zhouxin.indicators")
 
@@ -51,10 +51,10 @@ YUAN = "yuan"         # money, Decimal
 DAYS = "days"
 UNITS = {
     PERCENT: gettext_lazy("%"),
-    COUNT: gettext_lazy("个"),
-    HOURS: gettext_lazy("小时"),
-    YUAN: gettext_lazy("元"),
-    DAYS: gettext_lazy("天"),
+    COUNT: pgettext_lazy("indicator unit", "个"),
+    HOURS: pgettext_lazy("indicator unit", "小时"),
+    YUAN: pgettext_lazy("indicator unit", "元"),
+    DAYS: pgettext_lazy("indicator unit", "天"),
 }
 
 Value = Decimal | int | None

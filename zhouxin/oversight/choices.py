@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class LeaderRole(models.TextChoices):
@@ -46,7 +47,7 @@ class ReviewStatus(models.TextChoices):
 class ReviewGrade(models.TextChoices):
     GOOD = "good", _("好")
     FAIRLY_GOOD = "fairly_good", _("较好")
-    AVERAGE = "average", _("一般")
+    AVERAGE = "average", pgettext_lazy("述职评议等次", "一般")  # dispatch uses 一般 for a normal priority
     POOR = "poor", _("差")
 
 

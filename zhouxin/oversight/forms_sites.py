@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhouxin.orgs.models import Organisation
 
@@ -33,7 +34,7 @@ def _year_field(label):
 
 class OrganisationChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, org):
-        return f"{org.name}（{org.area.name}）"
+        return _("%(name)s（%(area)s）") % {"name": org.name, "area": org.area.name}
 
 
 class NominateForm(StyledForm):
@@ -125,7 +126,8 @@ class MultipleFileField(forms.FileField):
 
 class SiteChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, site):
-        return f"{site.title}（{site.year}，{site.get_status_display()}）"
+        return _("%(title)s（%(year)s，%(status)s）") % {"title": site.title, "year": site.year,
+                                                       "status": site.get_status_display()}
 
 
 class CaseForm(StyledForm):
@@ -134,7 +136,7 @@ class CaseForm(StyledForm):
                            error_messages={"required": _("请选择区域。"), "invalid_choice": _("请选择您所在的区域。")})
     title = forms.CharField(label=_("标题"), max_length=sites.TITLE_MAX,
                             error_messages={**TEXT_ERRORS, "required": _("请填写标题。")})
-    summary = forms.CharField(label=_("摘要"), max_length=sites.SUMMARY_MAX, widget=forms.Textarea(attrs={"rows": 3}),
+    summary = forms.CharField(label=pgettext_lazy("case", "摘要"), max_length=sites.SUMMARY_MAX, widget=forms.Textarea(attrs={"rows": 3}),
                               error_messages={**TEXT_ERRORS, "required": _("请填写摘要。")})
     body = forms.CharField(label=_("正文"), max_length=sites.BODY_MAX, widget=forms.Textarea(attrs={"rows": 14}),
                            help_text=_("可使用段落、小标题、列表、表格等简单格式；样式、脚本和外部图片会被去除。"),

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhouxin.core.scoping import ScopedManager
 
@@ -380,7 +381,7 @@ class CaseStudy(models.Model):
     site = models.ForeignKey(DemoSite, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases",
                              verbose_name=_("示范点"))
     title = models.CharField(_("标题"), max_length=120)
-    summary = models.CharField(_("摘要"), max_length=300)
+    summary = models.CharField(pgettext_lazy("case", "摘要"), max_length=300)
     body = models.TextField(_("正文"), max_length=50000)   # sanitised HTML (core.sanitize)
     tags = models.JSONField(_("标签"), default=list, blank=True)
     evidence = models.JSONField(_("佐证"), default=list, blank=True)   # [{title, url}] links to records

@@ -45,6 +45,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from zhouxin.core import audit
 from zhouxin.core.permissions import can, ensure_can, roles_for
@@ -383,7 +384,7 @@ def problem_create(*, actor, area: Area, title: str, description: str, source: s
         errors.setdefault("co_orgs", []).append(_("协办单位最多 %(n)d 个。") % {"n": CO_ORGS_MAX})
     outside = [o.name for o in co_orgs if not o.area.code.startswith(district) or not o.is_active]
     if outside:
-        errors.setdefault("co_orgs", []).append(_("协办单位应是本区的单位：%(names)s 不是。") % {"names": "、".join(outside)})
+        errors.setdefault("co_orgs", []).append(_("协办单位应是本区的单位：%(names)s 不是。") % {"names": pgettext("列表分隔", "、").join(outside)})
     if lead_org is not None and any(o.pk == lead_org.pk for o in co_orgs):
         errors.setdefault("co_orgs", []).append(_("牵头单位不必再列为协办单位。"))
     if not isinstance(deadline, dt.date):
@@ -599,7 +600,7 @@ def meeting_create(*, actor, area: Area, kind: str, title: str, held_on: dt.date
         errors.setdefault("problems", []).append(_("一次会议最多关联 %(n)d 个问题。") % {"n": MEETING_PROBLEMS_MAX})
     outside = [p.title for p in problems if not p.area.code.startswith(area.code)]
     if outside:
-        errors.setdefault("problems", []).append(_("只能关联本区域的问题：%(titles)s 不是。") % {"titles": "、".join(outside)})
+        errors.setdefault("problems", []).append(_("只能关联本区域的问题：%(titles)s 不是。") % {"titles": pgettext("列表分隔", "、").join(outside)})
     if errors:
         raise ValidationError(errors)
     meeting = TopicMeeting.objects.create(area=area, kind=kind, title=title, held_on=held_on, chair=chair,

@@ -47,7 +47,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from zhouxin.core import audit, indicators
 from zhouxin.core.choices import AREA_ROLES
@@ -434,7 +434,7 @@ def site_decide(*, actor, site: DemoSite, approve: bool, note: str = "") -> Demo
     missed = [str(CRITERIA_BY_KEY[c["key"]].text) for c in criteria if c["auto"] and c["met"] is False]
     if approve and missed and not note and not errors:
         errors.setdefault("note", []).append(_("平台核验未达标的条件：%(list)s。命名须在审定意见中说明理由。")
-                                             % {"list": "、".join(missed)})
+                                             % {"list": pgettext("列表分隔", "、").join(missed)})
     if errors:
         raise ValidationError(errors)
     before = _site_snapshot(current)
@@ -485,7 +485,7 @@ def _locked_case(case: CaseStudy) -> CaseStudy:
 
 def _case_fields(actor, errors: dict, *, title, summary, body, tags, evidence, site) -> dict:
     title = _text(errors, "title", title, limit=TITLE_MAX, label=_("标题"), required=True)
-    summary = _text(errors, "summary", summary, limit=SUMMARY_MAX, label=_("摘要"), required=True)
+    summary = _text(errors, "summary", summary, limit=SUMMARY_MAX, label=pgettext("case", "摘要"), required=True)
     raw = str(body or "")
     cleaned = ""
     if len(raw) > BODY_MAX:

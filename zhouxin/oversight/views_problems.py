@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhouxin.core.actions import errors_into_form, flash_errors
@@ -269,11 +270,11 @@ def problem_create(request):
                   status=422 if request.method == "POST" else 200)
 
 
-UPDATE_LABELS = {
-    problems.PROGRESS: _("填报进展"),
-    problems.CLOSURE_REQUEST: _("申请销号"),
-    problems.CLOSED: _("同意销号"),
-    problems.REOPENED: _("不同意销号，退回继续推进"),
+UPDATE_LABELS = {  # lazy: a module-level gettext would freeze the labels in the language at import
+    problems.PROGRESS: gettext_lazy("填报进展"),
+    problems.CLOSURE_REQUEST: gettext_lazy("申请销号"),
+    problems.CLOSED: gettext_lazy("同意销号"),
+    problems.REOPENED: gettext_lazy("不同意销号，退回继续推进"),
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from zhouxin.core.models import AuditEntry
@@ -184,6 +185,9 @@ def test_another_areas_report_is_not_found_and_roles_without_the_permission_are_
 def test_the_requesters_language_is_kept(personas, client_for, fake):
     client = client_for("street_hub")
     client.cookies["django_language"] = "en"
-    post_create(client, "110101001", last_month().key)
+    try:
+        post_create(client, "110101001", last_month().key)
+    finally:
+        translation.deactivate()  # the test client leaves the request's language active in this thread
     with scopes_disabled():
         assert Report.objects.unscoped().get().language == "en"
