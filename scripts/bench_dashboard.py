@@ -15,8 +15,10 @@
 4. At each step, `--repeat` GETs through Django's whole middleware stack in process, signed in with the
    second factor verified: the city (a district admin granted on 北京市: 16 districts), a district (the
    demo district admin: 东城区, 17 streets), a street and a community: p50/p95 and query counts; and the
-   naive aggregates over raw rows — GROUP BY district × month (the city view) and street × month (the
-   district view) over the year with the counts the three rates need — timed the same way.
+   naive aggregate of DESIGN §5 over raw rows — GROUP BY street × month over the year of the whole city,
+   with the counts the three rates need — timed the same way (and, for comparison, the same over 东城区
+   only).  The budget: every page p95 < 300 ms at every size, and ≥ 20 × faster than the naive aggregate
+   at the largest size; flat as the data grows.
 
     .venv/bin/python scripts/bench_dashboard.py [--steps 1000000,10000000] [--repeat 30] [--reuse] [--json FILE]
     .venv/bin/python scripts/bench_dashboard.py --verify --steps 20000      # roll-ups SQL == rebuild()
@@ -304,21 +306,23 @@ def main() -> int:
             "requests": have, "generate_seconds": generated, "rollup_seconds": rollup_seconds,
             "rollup_rows": rollup_rows, "verified_against_rebuild": verified,
             "pages": measure_pages(),
-            "naive_city": naive("district_id", "", [start, now]),
+            # DESIGN §5's naive aggregate: GROUP BY street × month over the year's raw rows of the whole city.
+            "naive_city": naive("street_id", "", [start, now]),
             "naive_district": naive("street_id", "district_id = %s AND", [district_pk, start, now]),
         }
-        city_p50 = next(p for p in step["pages"] if p["page"].startswith("city"))["p50_ms"]
+        # Every page against the city-wide naive aggregate (the budget's measure), and the district page
+        # also against the naive aggregate of its own district only (street × month, for comparison).
+        for page in step["pages"]:
+            page["speedup"] = round(step["naive_city"]["p50_ms"] / page["p50_ms"], 1)
         district_p50 = next(p for p in step["pages"] if p["page"].startswith("district"))["p50_ms"]
-        step["speedup_city"] = round(step["naive_city"]["p50_ms"] / city_p50, 1)
-        step["speedup_district"] = round(step["naive_district"]["p50_ms"] / district_p50, 1)
+        step["speedup_district_only"] = round(step["naive_district"]["p50_ms"] / district_p50, 1)
         print(json.dumps(step, ensure_ascii=False), flush=True)
         results.append(step)
 
     result = {"machine": common.machine(), "areas": counts, "setup_seconds": setup, "period": period,
               "repeat": args.repeat, "steps": results,
               "budget": {"p95_under_300ms": all(p["p95_ms"] < 300 for s in results for p in s["pages"]),
-                         "at_least_20x": all(s["speedup_city"] >= 20 and s["speedup_district"] >= 20
-                                             for s in results[-1:])}}
+                         "at_least_20x": all(p["speedup"] >= 20 for s in results[-1:] for p in s["pages"])}}
     print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     if args.markdown:
         Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
@@ -339,11 +343,13 @@ def markdown(result: dict) -> str:
         for page in step["pages"]:
             lines.append(f"| {step['requests']:,} | {step['rollup_rows']:,} | {page['page']} | {page['p50_ms']} | "
                          f"{page['p95_ms']} | {page['queries']} |")
-    lines += ["", "| requests | naive city GROUP BY district × month p50 | speed-up (city page) | "
-              "naive district GROUP BY street × month p50 | speed-up (district page) |", "|---|---|---|---|---|"]
+    lines += ["", "| requests | naive GROUP BY street × month, whole city, p50 | speed-up of each page (city, district, "
+              "street, community) | naive GROUP BY street × month, 东城区 only, p50 | speed-up of the district page "
+              "over it |", "|---|---|---|---|---|"]
     for step in result["steps"]:
-        lines.append(f"| {step['requests']:,} | {step['naive_city']['p50_ms']} ms | {step['speedup_city']} × | "
-                     f"{step['naive_district']['p50_ms']} ms | {step['speedup_district']} × |")
+        speedups = " / ".join(f"{p['speedup']} ×" for p in step["pages"])
+        lines.append(f"| {step['requests']:,} | {step['naive_city']['p50_ms']} ms | {speedups} | "
+                     f"{step['naive_district']['p50_ms']} ms | {step['speedup_district_only']} × |")
     budget = result["budget"]
     lines += ["", f"p95 < 300 ms on every page at every size: **{'met' if budget['p95_under_300ms'] else 'not met'}**; "
               f"≥ 20 × the naive aggregate at the largest size: **{'met' if budget['at_least_20x'] else 'not met'}**.",
