@@ -126,6 +126,8 @@ OPEN311_POST_LIMIT_PER_KEY = envint("OPEN311_POST_LIMIT_PER_KEY", 300)
 OPEN311_POST_LIMIT_PER_IP = envint("OPEN311_POST_LIMIT_PER_IP", 600)
 
 MIDDLEWARE = [
+    # Request counts and latency for /metrics (zhouxin/core/metrics.py); outermost, so every answer counts.
+    "zhouxin.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # CSP and the other security headers on every response, static files and early refusals too.
     "zhouxin.core.middleware.SecurityHeadersMiddleware",
@@ -207,10 +209,28 @@ else:
         }
     }
 DATABASES["default"].setdefault("TEST", {})
+# Optional streaming read replica: dashboards, reports and exports read from it inside
+# zhouxin.core.db_router.replica_reads() (see that module for the lag trade-off).  Tests never
+# create it: it mirrors "default" under the test runner.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+                                                 conn_health_checks=True)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["zhouxin.core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Tasks (django-tasks backport with the database backend) -------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Health and metrics (zhouxin/core/faults.py health, zhouxin/core/metrics.py) ----
+# /metrics answers a bearer token equal to METRICS_TOKEN or a client in METRICS_ALLOWED_IPS
+# (addresses or networks, comma-separated); anyone else gets 404.
+METRICS_TOKEN = os.environ.get("ZHOUXIN_METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = envlist("ZHOUXIN_METRICS_ALLOWED_IPS", ["127.0.0.1"])
+# /healthz answers 503 when the oldest runnable task or unsealed audit entry waited longer (seconds).
+HEALTH_TASK_QUEUE_MAX_AGE = envint("ZHOUXIN_HEALTH_TASK_QUEUE_MAX_AGE", 600)
+HEALTH_AUDIT_SEAL_MAX_AGE = envint("ZHOUXIN_HEALTH_AUDIT_SEAL_MAX_AGE", 300)
 
 # --- Accounts and security -----------------------------------------------
 AUTH_USER_MODEL = "core.User"

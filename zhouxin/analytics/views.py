@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from zhouxin.core import indicators
+from zhouxin.core.db_router import replica_reads
 from zhouxin.core.decorators import staff_view
 from zhouxin.core.indicators import Period
 from zhouxin.core.permissions import can
@@ -101,6 +102,7 @@ def _community_panel(request, area, period: Period) -> dict | None:
 
 @require_GET
 @staff_view(selectors.PERMISSION)
+@replica_reads  # the figures may come from the read replica (zhouxin/core/db_router.py)
 def dashboard(request):
     tops = selectors.top_areas(request.user)
     period, period_error = _period(request)

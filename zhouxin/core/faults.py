@@ -35,6 +35,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger("zhouxin.faults")
 
@@ -218,6 +219,8 @@ class DatabaseFaultMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path_info == LIVE_PATH and request.method in ("GET", "HEAD"):
+            return live_response()  # liveness: the process answers, whatever the database does
         try:
             _ensure_usable(connections["default"])
         except DatabaseError as exc:
@@ -245,13 +248,53 @@ class DatabaseFaultMiddleware:
 
 
 def health(request):
-    """/healthz for load balancers and monitors: 200 {"status": "ok"} when the database answers
-    (the middleware answers 503 before this when it does not).  Says nothing else."""
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """/healthz for monitors (readiness): JSON with a status per check and 200 when all pass,
+    503 when one fails.  The database not answering is caught earlier, by the middleware
+    (the usual 503).  Checks: the database's round trip, the age of the oldest runnable
+    background task (HEALTH_TASK_QUEUE_MAX_AGE) and of the oldest audit entry awaiting the
+    sealer (HEALTH_AUDIT_SEAL_MAX_AGE).  Ages and statuses only, no counts: the page is public
+    (counts are in the token-protected /metrics)."""
+    from django.conf import settings
+
+    from . import metrics
+
+    checks = {}
+    try:
+        checks["database"] = {"status": "ok", "latency_ms": round(metrics.database_ping() * 1000, 1)}
+        queue_age = metrics.task_queue()["oldest_ready_age"]
+        checks["task_queue"] = {"status": "ok" if queue_age <= settings.HEALTH_TASK_QUEUE_MAX_AGE else "fail",
+                                "oldest_ready_seconds": round(queue_age)}
+        seal_age = metrics.audit_unsealed()["oldest_age"]
+        checks["audit_sealer"] = {"status": "ok" if seal_age <= settings.HEALTH_AUDIT_SEAL_MAX_AGE else "fail",
+                                  "oldest_unsealed_seconds": round(seal_age)}
+    except DatabaseError as exc:
+        if is_database_unavailable(exc):
+            raise  # the middleware's 503
+        logger.exception("health check failed")
+        checks.setdefault("database", {"status": "fail"})
+        checks["database"]["status"] = "fail"
+    ok = all(check["status"] == "ok" for check in checks.values())
+    response = JsonResponse({"status": "ok" if ok else "fail", "checks": checks}, status=200 if ok else 503)
+    response["Cache-Control"] = "no-store"
+    if not ok:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+LIVE_PATH = HEALTH_PATH + "/live"
+
+
+def live_response() -> JsonResponse:
     response = JsonResponse({"status": "ok"})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_safe
+def health_live(request):
+    """/healthz/live (liveness): 200 whenever the process answers; never touches the database.
+    DatabaseFaultMiddleware answers it before its own database check."""
+    return live_response()
 
 
 class RequestSizeMiddleware:

@@ -1,14 +1,18 @@
 from django.urls import include, path
 
-from . import faults
+from . import faults, metrics
 from .views import home
 
 app_name = "core"
 
 urlpatterns = [
     path("", home.home, name="home"),
-    # load balancers and monitors: 200 when the database answers, else 503 (core/faults.py)
+    # monitors (readiness): database, task queue and audit sealer, 200 or 503 (core/faults.py)
     path("healthz", faults.health, name="health"),
+    # load balancers (liveness): 200 while the process answers, without the database
+    path("healthz/live", faults.health_live, name="health_live"),
+    # Prometheus, with METRICS_TOKEN or from METRICS_ALLOWED_IPS; 404 to anyone else (core/metrics.py)
+    path("metrics", metrics.metrics, name="metrics"),
     # login, TOTP verification and enrolment, logout, password change
     path("accounts/", include("zhouxin.core.urls_auth")),
     # users and grants (系统管理员)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhouxin.core import audit
+from zhouxin.core.db_router import replica_reads
 from zhouxin.orgs.choices import AreaLevel
 from zhouxin.orgs.models import Area
 
@@ -341,17 +342,25 @@ def execution_xlsx(board: Overview, *, generated_at: dt.datetime | None = None) 
     return out.getvalue()
 
 
-@transaction.atomic
 def execution_export(*, actor, year: int, street: str = "") -> tuple[bytes, str]:
-    """The execution report of the caller's areas as (bytes, file name), audited like every export."""
+    """The execution report of the caller's areas as (bytes, file name), audited like every export.
+
+    The figures are read from the read replica when there is one (outside a transaction, see
+    zhouxin/core/db_router.py); the caller's areas and the audit entry use the primary."""
     scope = report_scope(actor, street=street)
-    board = overview(scope, year, with_plans=True)
-    data = execution_xlsx(board)
+    with replica_reads():
+        board = overview(scope, year, with_plans=True)
+        data = execution_xlsx(board)
+    with transaction.atomic():
+        _audit_export(actor, year, scope, board)
+    name = _("%(areas)s%(year)s年度社区经费执行情况.xlsx") % {"areas": scope.label.replace("、", "_")[:40],
+                                                        "year": year}
+    return data, name
+
+
+def _audit_export(actor, year: int, scope: ReportScope, board: Overview) -> None:
     audit.record(actor=actor, action="funds.report.exported", object_type="funds.report",
                  object_repr=_("%(year)s年度社区经费执行情况") % {"year": year},
                  after={"year": year, "areas": list(scope.prefixes), "funds": len(board.funds),
                         "plans": len(board.plans)})
-    name = _("%(areas)s%(year)s年度社区经费执行情况.xlsx") % {"areas": scope.label.replace("、", "_")[:40],
-                                                        "year": year}
-    return data, name
 

@@ -49,6 +49,7 @@ from django.utils.translation import pgettext
 
 from zhouxin.core import audit, indicators
 from zhouxin.core.choices import AREA_ROLES, AuditResult
+from zhouxin.core.db_router import replica_reads
 from zhouxin.core.indicators import MONTH, PERCENT, QUARTER, YEAR, Indicator, Period, Value
 from zhouxin.core.pdf import Document
 from zhouxin.core.permissions import can, ensure_can, roles_for
@@ -757,18 +758,21 @@ def _generate(report: Report) -> str:
     data = ReportData(report=report, area=area, period=period, generated_at=report.created_at)
     data.title = report_title(area, period)
 
-    _step(report.pk, 0, _("正在计算本区域的各项指标…"))
-    collect_headline(data)
-    _step(report.pk, 1, _("正在计算下级街道（社区）的指标…"))
-    collect_children(data)
-    _step(report.pk, 2, _("正在汇总星级评定和整改情况…"))
-    collect_ratings(data)
-    _step(report.pk, 3, _("正在统计重点难点问题…"))
-    collect_problems(data)
-    _step(report.pk, 4, _("正在生成电子表格…"))
-    xlsx = build_xlsx(data)
-    _step(report.pk, 5, _("正在生成 PDF…"))
-    pdf = build_pdf(data)
+    # The figures are read from the read replica when there is one (zhouxin/core/db_router.py);
+    # the progress steps, the files and the audit entry are writes and go to the primary.
+    with replica_reads():
+        _step(report.pk, 0, _("正在计算本区域的各项指标…"))
+        collect_headline(data)
+        _step(report.pk, 1, _("正在计算下级街道（社区）的指标…"))
+        collect_children(data)
+        _step(report.pk, 2, _("正在汇总星级评定和整改情况…"))
+        collect_ratings(data)
+        _step(report.pk, 3, _("正在统计重点难点问题…"))
+        collect_problems(data)
+        _step(report.pk, 4, _("正在生成电子表格…"))
+        xlsx = build_xlsx(data)
+        _step(report.pk, 5, _("正在生成 PDF…"))
+        pdf = build_pdf(data)
 
     with transaction.atomic():
         done = Report.objects.unscoped().filter(pk=report.pk, status=ReportStatus.RUNNING).update(

@@ -34,7 +34,11 @@ PUBLIC: dict[str, str] = {
     "core:verify_totp": "second sign-in step; without a pending password step it redirects to login",
     "core:enrol_totp": "first sign-in of staff without a device; needs a pending password step, else redirects",
     "core:logout": "ends the caller's own session only (POST); nothing to protect",
-    "core:health": "health check for load balancers: says only whether the database answers",
+    "core:health": "readiness check for monitors: ok/fail per check (database, task queue, audit sealer) with"
+                   " latency and ages in seconds; no counts, nothing personal",
+    "core:health_live": "liveness check for load balancers: always {\"status\": \"ok\"}; reads nothing",
+    "core:metrics": "Prometheus metrics: only with the METRICS_TOKEN bearer token or from METRICS_ALLOWED_IPS"
+                    " (default 127.0.0.1); everyone else gets 404. Aggregate counts only, nothing personal",
     "portal:home": "the resident portal's front page: what residents can do; no data",
     "portal:submit": "residents submit requests without an account; rate-limited per IP, consent required",
     "portal:suggest": "category suggestions for the text the visitor typed; reads only the public catalogue",

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhouxin.core import audit
+from zhouxin.core.db_router import replica_reads
 from zhouxin.core.permissions import ensure_can
 from zhouxin.orgs.choices import AreaLevel
 from zhouxin.orgs.models import Area
@@ -226,13 +227,21 @@ def payroll_xlsx(run: PayrollRun) -> bytes:
     return out.getvalue()
 
 
-@transaction.atomic
 def payroll_export(*, actor, run: PayrollRun) -> tuple[bytes, str]:
-    """The run's workbook and its file name, audited like every export of personal data."""
+    """The run's workbook and its file name, audited like every export of personal data.
+
+    A confirmed run no longer changes, so its payslips may be read from the read replica
+    (zhouxin/core/db_router.py); a draft's are read from the primary, since it may have been
+    recomputed a moment ago and the sheet must show that."""
     ensure_can(actor, "workforce.payroll", run.area.code)
-    data = payroll_xlsx(run)
-    audit.record(actor=actor, action="workforce.payroll.exported", obj=run,
-                 after={"format": "xlsx", "workers": run.workers, "total": str(run.total)})
+    if run.status == RunStatus.DRAFT:
+        data = payroll_xlsx(run)
+    else:
+        with replica_reads():
+            data = payroll_xlsx(run)
+    with transaction.atomic():
+        audit.record(actor=actor, action="workforce.payroll.exported", obj=run,
+                     after={"format": "xlsx", "workers": run.workers, "total": str(run.total)})
     return data, _("%(area)s%(year)d年%(month)02d月工资表.xlsx") % {
         "area": run.area.name, "year": run.year, "month": run.month}
 

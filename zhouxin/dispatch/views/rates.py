@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from zhouxin.core.db_router import replica_reads
 from zhouxin.core.decorators import staff_view
 from zhouxin.core.permissions import can
 from zhouxin.orgs.choices import AreaLevel, OrgKind
@@ -68,6 +69,7 @@ def _month_choices(month: dt.date) -> dict:
 
 @require_GET
 @staff_view("dispatch.rates.view")
+@replica_reads  # reads only: may come from the read replica (zhouxin/core/db_router.py)
 def rankings(request):
     viewer = rates.viewer_for(request.user, request.GET.get("district") or None)
     month, month_error = _month(request)
@@ -202,6 +204,7 @@ def _subject_options(viewer: rates.Viewer) -> tuple[list[tuple[str, str]], list[
 
 @require_GET
 @staff_view("dispatch.rates.view")
+@replica_reads  # reads only: may come from the read replica (zhouxin/core/db_router.py)
 def trends(request):
     viewer = rates.viewer_for(request.user, request.GET.get("district") or None)
     month, month_error = _month(request)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zhouxin.core.choices import JobStatus
+from zhouxin.core.db_router import replica_reads
 from zhouxin.core.decorators import staff_view
 from zhouxin.core.models import ImportJob
 
@@ -156,6 +157,7 @@ def _xlsx_response(export: exports.Export) -> FileResponse:
 
 @staff_view("orgs.export")
 @require_GET
+@replica_reads  # the rows may come from the read replica; the audit entry goes to the primary
 def export_people(request):
     area = _export_area(request)
     q = request.GET.get("q", "")[:64]
@@ -164,6 +166,7 @@ def export_people(request):
 
 @staff_view("orgs.export")
 @require_GET
+@replica_reads  # the rows may come from the read replica; the audit entry goes to the primary
 def export_organisations(request):
     area = _export_area(request)
     q = request.GET.get("q", "")[:64]
