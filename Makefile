@@ -89,6 +89,9 @@ bench: setup
 	@# Oversight: the district dashboard over all of Beijing at 1 M and 10 M requests (p95 < 300 ms, ≥ 20 × naive).
 	$(PY) scripts/bench_dashboard.py --server $(BENCH_SERVER) --db $(BENCH_DB)_city --steps 1000000,10000000 \
 		--repeat 30 --json var/bench/dashboard.json --markdown docs/benchmarks/dashboard.md
+	@# Staff list pages (the work queue) over that city set (p95 < 150 ms, queries independent of page size).
+	$(PY) scripts/bench_lists.py --server $(BENCH_SERVER) --db $(BENCH_DB)_city --repeat 30 \
+		--json var/bench/lists.json --markdown docs/benchmarks/lists.md
 	@# Workforce: monthly payroll for 10,000 workers (budget < 5 s); writes docs/benchmarks/payroll.md.
 	$(PY) scripts/bench_payroll.py
 	@# The same end to end: roster read, payslips written, for 10,000 workers on PostgreSQL.

@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""Staff list pages over the city-scale request set (DESIGN §5: "staff list pages with 1 M requests:
+p95 < 150 ms; query count independent of page size").
+
+Runs on the database `scripts/bench_dashboard.py` built (all of Beijing, its requests; `--db`, default
+zhouxin_bench_city): the work queue's "all" tab (every request in the user's scope, newest first,
+paginated) and its default tab, at 25 and at 100 rows a page, for the demo district admin (东城区:
+1/45 of the city's requests) and for a district admin granted on the whole city (every request), through
+Django's whole middleware stack in process, signed in with the second factor verified: p50/p95 and the
+query count of each.
+
+    .venv/bin/python scripts/bench_lists.py [--db zhouxin_bench_city] [--repeat 30] [--json FILE] [--markdown FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import bench_common as common  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--server", default=common.DEFAULT_SERVER)
+    parser.add_argument("--db", default="zhouxin_bench_city")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--json")
+    parser.add_argument("--markdown")
+    args = parser.parse_args()
+    os.environ.update(common.env_for(common.database_url(args.server, args.db)))
+    import django
+
+    django.setup()
+    from django.db import connection, connections
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from zhouxin.core.models import User
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM dispatch_servicerequest")
+        total = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM dispatch_servicerequest r JOIN orgs_area d ON d.id = r.district_id "
+                       "WHERE d.code = '110101'")
+        district_total = cursor.fetchone()[0]
+    if not User.objects.filter(username="bench_city_admin").exists():
+        raise SystemExit("run scripts/bench_dashboard.py first: it builds the city and its city-level admin")
+
+    def client_for(username: str) -> Client:
+        user = User.objects.get(username=username)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        client = Client()
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    queue = reverse("dispatch:queue")
+    pages = []
+    for who, username, seen in (("district admin 东城区", "district_admin", district_total),
+                                ("city-wide admin 北京市", "bench_city_admin", total)):
+        client = client_for(username)
+        for tab in ("all", "dispatch"):
+            for per_page in (25, 100):
+                url = f"{queue}?tab={tab}&per_page={per_page}"
+                first = client.get(url)
+                assert first.status_code == 200, (url, first.status_code)
+                captures = [CaptureQueriesContext(connections[alias]) for alias in connections]
+                for capture in captures:
+                    capture.__enter__()
+                client.get(url)
+                for capture in captures:
+                    capture.__exit__(None, None, None)
+                queries = sum(len(c.captured_queries) for c in captures)
+                times = []
+                for _ in range(args.repeat):
+                    t = time.perf_counter()
+                    response = client.get(url)
+                    times.append(time.perf_counter() - t)
+                    assert response.status_code == 200
+                times.sort()
+                pages.append({"who": who, "requests_in_scope": seen, "tab": tab, "per_page": per_page,
+                              "queries": queries, "p50_ms": round(statistics.median(times) * 1000, 1),
+                              "p95_ms": round(common.percentile(times, 95) * 1000, 1)})
+                print(pages[-1], flush=True)
+    same_queries = all(
+        len({p["queries"] for p in pages if p["who"] == who and p["tab"] == tab}) == 1
+        for who in {p["who"] for p in pages} for tab in {p["tab"] for p in pages})
+    result = {"machine": common.machine(), "requests": total, "repeat": args.repeat, "pages": pages,
+              "budget": {"p95_under_150ms": all(p["p95_ms"] < 150 for p in pages),
+                         "queries_independent_of_page_size": same_queries}}
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    if args.markdown:
+        lines = [f"### Staff list pages: the work queue over {total:,} requests ({args.repeat} GETs each)", "",
+                 "| who | requests in scope | tab | rows a page | p50 ms | p95 ms | queries |",
+                 "|---|---|---|---|---|---|---|"]
+        lines += [f"| {p['who']} | {p['requests_in_scope']:,} | {p['tab']} | {p['per_page']} | {p['p50_ms']} | "
+                  f"{p['p95_ms']} | {p['queries']} |" for p in pages]
+        budget = result["budget"]
+        lines += ["", f"p95 < 150 ms: **{'met' if budget['p95_under_150ms'] else 'not met'}**; query count independent "
+                  f"of page size: **{'met' if budget['queries_independent_of_page_size'] else 'not met'}**.",
+                  f"Machine: {result['machine']}.", ""]
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text("\n".join(lines), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
