@@ -71,8 +71,10 @@ def bench_intake(request):
     try:
         data = _body(request)
         with scopes_disabled():
-            area = Area.objects.filter(code=str(data.get("area", ""))).first()
-            category = Category.objects.filter(code=str(data.get("category", "")), level=3).first() \
+            # With their parents, as the portal's form loads them (intake then needs no query for them).
+            area = Area.objects.select_related("parent__parent").filter(code=str(data.get("area", ""))).first()
+            category = Category.objects.select_related("parent").filter(
+                code=str(data.get("category", "")), level=3).first() \
                 if data.get("category") else None
         created = services.request_intake(
             actor=_actor(), kind=data.get("kind", ""), channel=data.get("channel", "api"), area=area,

@@ -50,3 +50,16 @@ def route_for(*, category: Category | None, area: Area | None) -> Organisation |
     """The organisation the most specific active rule names, or None (the street hub decides)."""
     rule = rule_for(category=category, area=area)
     return rule.organisation if rule is not None else None
+
+
+def route_id_for(*, category: Category | None, area: Area | None) -> int | None:
+    """`route_for`, answering only the organisation's id (intake's hot path: no model instances)."""
+    if category is None or area is None:
+        return None
+    rows = (RoutingRule.objects.unscoped()
+            .filter(is_active=True, organisation__is_active=True,
+                    category__code__in=category_path_codes(category.code),
+                    area__code__in=area_path_codes(area.code))
+            .values_list("organisation_id", "category__code", "area__code"))
+    best = max(rows, key=lambda r: (len(r[1]), len(r[2])), default=None)
+    return best[0] if best is not None else None

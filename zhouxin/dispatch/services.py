@@ -272,6 +272,34 @@ def _event(request: ServiceRequest, *, actor, action: str, from_status: str, to_
     return event
 
 
+def _record_events(request: ServiceRequest, events: list[RequestEvent]) -> None:
+    """`_event` for several events of one request written at once (one INSERT)."""
+    RequestEvent.objects.bulk_create(events)
+    for event in events:
+        if event.pk is None:  # a database that cannot return ids from a bulk INSERT (SQLite < 3.35)
+            raise RuntimeError("the database did not return the ids of the new events")
+        rollups.apply_event(event)
+        transaction.on_commit(lambda request_id=request.pk, action=event.action, event_id=event.pk:
+                              request_changed.send(sender=ServiceRequest, request_id=request_id, action=action,
+                                                   event_id=event_id))
+
+
+def _district_and_street(area: Area) -> tuple[Area | None, Area | None]:
+    """The district and street above a community or grid: from the loaded parents when the
+    caller fetched them (select_related("parent__parent")), else one query."""
+    found = {}
+    node = area
+    while node is not None and node.parent_id is not None:
+        parent = node._state.fields_cache.get("parent")
+        if parent is None or parent.pk != node.parent_id:
+            break
+        found[parent.code] = parent
+        node = parent
+    if area.code[:6] not in found or area.code[:9] not in found:
+        found = {a.code: a for a in Area.objects.unscoped().filter(code__in=[area.code[:6], area.code[:9]])}
+    return found.get(area.code[:6]), found.get(area.code[:9])
+
+
 def _audit(actor, verb: str, request: ServiceRequest, *, before: dict | None = None, after: dict | None = None):
     audit.record(actor=actor, action=f"dispatch.request.{verb}", obj=request, before=before, after=after)
 
@@ -483,8 +511,7 @@ def request_intake(*, actor, kind, channel, area, title, description, urgency=Ur
                             urgency=urgency, category=category, address=address, latitude=latitude,
                             longitude=longitude, contact_name=contact_name, contact_phone=contact_phone,
                             requester=requester, images=images, errors=errors)
-    parents = {a.code: a for a in Area.objects.unscoped().filter(code__in=[area.code[:6], area.code[:9]])}
-    district, street = parents.get(area.code[:6]), parents.get(area.code[:9])
+    district, street = _district_and_street(area)
     if district is None or street is None:
         errors.setdefault("area", []).append(_("该社区的上级街道或区不在区划数据中，请联系管理员。"))
     if errors:
@@ -499,6 +526,11 @@ def request_intake(*, actor, kind, channel, area, title, description, urgency=Ur
     city = district.parent_id
     deadlines = _deadlines(kind=kind, urgency=urgency, category=category, start=now, city=city)
     phone = values.pop("contact_phone")
+    # Routed before the row is written, so it is stored dispatched at once (nobody else can see
+    # it before commit, so there is no claim to make); no rule → the street hub dispatches.
+    lead_id = routing.route_id_for(category=category, area=area) if category is not None and not screen.hold \
+        else None
+    status = Status.HELD if screen.hold else Status.DISPATCHED if lead_id else Status.RECEIVED
 
     request = ServiceRequest(
         # A placeholder until the number is drawn at the end of the transaction (numbering.py).
@@ -507,37 +539,47 @@ def request_intake(*, actor, kind, channel, area, title, description, urgency=Ur
         category=category, category_confirmed=category is not None and actor is not None,
         suggestions=suggestions, contact_phone=phone,
         contact_phone_index=blind_index("phone", phone) if phone else "", requester=requester,
-        status=Status.HELD if screen.hold else Status.RECEIVED, hold_reason=screen.reason if screen.hold else "",
+        status=status, hold_reason=screen.reason if screen.hold else "",
+        lead_org_id=lead_id, dispatched_at=now if lead_id else None,
         idempotency_key=key_digest, received_by=actor, received_at=now,
         contact_due_at=deadlines.contact.at, resolve_due_at=deadlines.resolve.at,
         deadline_provisional=deadlines.provisional,
         warn_due_at=_warn_due(now, deadlines.resolve.at, city=city), **values,
     )
-    try:
-        with transaction.atomic():
-            request.save(force_insert=True)
-    except IntegrityError:
-        if key_digest is None:
-            raise
-        existing = ServiceRequest.objects.unscoped().filter(idempotency_key=key_digest).first()
-        if existing is None:
-            raise
-        return existing
+    if key_digest is None:
+        request.save(force_insert=True)
+    else:  # in a savepoint: a concurrent twin trips the partial unique index and its row is returned
+        try:
+            with transaction.atomic():
+                request.save(force_insert=True)
+        except IntegrityError:
+            existing = ServiceRequest.objects.unscoped().filter(idempotency_key=key_digest).first()
+            if existing is None:
+                raise
+            return existing
 
     stored = []
     try:
         for image in cleaned.images:
             stored.append(attachments.store(request, image))
-        _event(request, actor=actor, action=EventAction.RECEIVED, from_status="", to_status=Status.RECEIVED,
-               at=now, data={})
+        events = [RequestEvent(request=request, at=now, actor=actor, action=EventAction.RECEIVED, from_status="",
+                               to_status=Status.RECEIVED, data={})]
         if screen.hold:
-            _event(request, actor=None, action=EventAction.HELD, from_status=Status.RECEIVED,
-                   to_status=Status.HELD, note=request.hold_reason, data={"reason": request.hold_reason}, at=now)
-        else:
-            _auto_route(request, from_status=Status.RECEIVED, at=now)
+            events.append(RequestEvent(request=request, at=now, action=EventAction.HELD,
+                                       from_status=Status.RECEIVED, to_status=Status.HELD,
+                                       note=request.hold_reason, data={"reason": request.hold_reason}))
+        elif lead_id:
+            Assignment.objects.create(request=request, organisation_id=lead_id, role=AssignmentRole.LEAD,
+                                      assigned_at=now)
+            events.append(RequestEvent(request=request, at=now, action=EventAction.DISPATCHED,
+                                       from_status=Status.RECEIVED, to_status=Status.DISPATCHED,
+                                       organisation_id=lead_id, data={"lead": lead_id, "co": [], "automatic": True}))
+        # Both events in one INSERT, their roll-up changes in one statement per row, written
+        # last but one: the rows stay locked until commit.
+        with rollups.deferred():
+            _record_events(request, events)
         # Drawn last: the counter row stays locked until commit (numbering.py).
-        request.number = numbering.request_number(district.code, now)
-        ServiceRequest.objects.unscoped().filter(pk=request.pk).update(number=request.number)
+        request.number = numbering.assign_request_number(request.pk, district.code, now)
         _audit(actor, "received", request, after={
             "number": request.number, "kind": kind, "channel": channel, "urgency": urgency,
             "area": area.code, "category": category.code if category else None, "status": request.status,

@@ -39,7 +39,8 @@ def public_area(code: str) -> Area | None:
     code = str(code or "").strip()
     if not code.isdigit() or len(code) not in (12, 15):
         return None
-    return Area.objects.unscoped().filter(code=code, is_active=True,
+    # With its street and district: intake needs them (dispatch.services._district_and_street).
+    return Area.objects.unscoped().select_related("parent__parent").filter(code=code, is_active=True,
                                           level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID]).first()
 
 
@@ -175,7 +176,7 @@ class SubmitForm(AccessibleForm):
         pk = self.cleaned_data.get("category")
         if pk is None:
             return None
-        return Category.objects.filter(pk=pk, level=3, is_active=True).first()
+        return Category.objects.select_related("parent").filter(pk=pk, level=3, is_active=True).first()
 
 
 class TrackForm(AccessibleForm):

@@ -281,3 +281,18 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_request(personas, 
     assert len(set(results)) == 1
     assert ServiceRequest.objects.unscoped().count() == 1
     assert RequestEvent.objects.filter(action=EventAction.RECEIVED).count() == 1
+
+
+def test_the_daily_sequence_widens_past_99999(personas, dispatch_world):
+    """The number is drawn in the same statement that stores it (PostgreSQL) or right after it;
+    past 99,999 requests a day the sequence gets a sixth digit instead of wrapping."""
+    from zhouxin.dispatch.models import NumberCounter
+
+    today = timezone.localdate()
+    NumberCounter.objects.create(series="R110101", day=today, value=99_998)
+    first = intake(personas, category=dispatch_world.categories["040102"])
+    second = intake(personas, category=dispatch_world.categories["040102"])
+    assert first.number == f"110101{today:%y%m%d}99999"
+    assert second.number == f"110101{today:%y%m%d}100000"
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.number, second.number) == (f"110101{today:%y%m%d}99999", f"110101{today:%y%m%d}100000")

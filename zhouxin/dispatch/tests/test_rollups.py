@@ -590,3 +590,53 @@ def test_two_transactions_incrementing_a_new_row_both_count(personas):
         thread.join(30)
     assert not errors, errors
     assert Rollup.objects.unscoped().get(month=month, area=street).received == 2
+
+
+# --- deferred: several events, one statement per row ------------------------------------
+
+def _rollup_updates(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "rollup" in q["sql"]]
+
+
+def test_intake_moves_each_rollup_row_with_one_statement(personas, world):
+    """Intake writes two events ("received", "dispatched"); their roll-up changes reach the
+    street, community, organisation and category rows with one UPDATE each."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        intake(personas, world)
+    updates = _rollup_updates(captured.captured_queries)
+    assert len(updates) == 4, updates
+    assert rollup(area=personas.areas["street_a"]) == {"received": 1}
+    assert rollup(org=personas.orgs["community_a_committee"]) == {"received": 1}
+    assert_rebuild_matches()
+
+
+def test_deferred_merges_the_changes_of_several_events_into_one_update_per_row(personas, world):
+    """A contact of one request and the intake of another in the same community inside one
+    block: one UPDATE of the street row carrying both changes, and the counters add up as if
+    each event had been applied alone."""
+    from django.test.utils import CaptureQueriesContext
+
+    first = intake(personas, world)
+    services.request_accept(actor=personas.community_staff, request=fresh(first))
+    street = personas.areas["street_a"]
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured, rollups.deferred():
+        services.request_contact(actor=personas.community_staff, request=fresh(first))
+        intake(personas, world)
+        assert _rollup_updates(captured.captured_queries) == []  # nothing written inside the block
+    street_updates = [sql for sql in _rollup_updates(captured.captured_queries)
+                      if f'"area_id" = {street.pk}' in sql]
+    assert len(street_updates) == 1, street_updates
+    assert rollup(area=street) == {"received": 2, "response_due": 1, "responded_in_time": 1}
+    assert_rebuild_matches()
+
+
+def test_deferred_writes_nothing_when_the_block_fails(personas, world):
+    before = rollup(area=personas.areas["street_a"])
+    with pytest.raises(RuntimeError), transaction.atomic(), rollups.deferred():
+        intake(personas, world)
+        raise RuntimeError("boom")
+    assert rollup(area=personas.areas["street_a"]) == before
+    assert not ServiceRequest.objects.unscoped().exists()
+    assert_rebuild_matches()
