@@ -157,7 +157,10 @@ class ServiceRequest(models.Model):
 
     # Staff reach requests in their area subtree; departments and units reach
     # the requests assigned to them (lead or co-handler).
-    objects = ScopedManager(scope_field="area__code", org_field="assignments__organisation_id")
+    # The district and street are stored at intake (code[:6], code[:9]) and never change, so a
+    # district or street grant reads them by id (an index) rather than by code prefix.
+    objects = ScopedManager(scope_field="area__code", org_field="assignments__organisation_id",
+                            id_fields={6: "district_id", 9: "street_id"})
 
     class Meta:
         verbose_name = _("诉求工单")

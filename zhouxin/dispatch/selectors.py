@@ -129,7 +129,27 @@ def _day_start(day: dt.date) -> dt.datetime:
 def queue(user, tab: str, filters: QueueFilters, now: dt.datetime | None = None):
     """The requests of one tab with the filters applied, ready to paginate."""
     now = now or timezone.now()
-    qs = ServiceRequest.objects.filter(tab_q(tab, user, now))
+    return (_queue_filtered(ServiceRequest.objects.filter(tab_q(tab, user, now)), filters)
+            .select_related("area", "district", "category", "lead_org")
+            .defer(*QUEUE_DEFER)
+            .order_by(*tab_ordering(tab)))
+
+
+def queue_count_parts(user, tab: str, filters: QueueFilters, now: dt.datetime | None = None) -> list | None:
+    """The rows of queue() as disjoint parts to count one by one (CappedPaginator's count_parts),
+    or None when the user's scope has no organisation part (then the list counts with an index as
+    it is).  The requests in the user's areas, then those assigned to their organisations outside
+    those areas: each part reads an index, where `area OR assigned` scans the table."""
+    now = now or timezone.now()
+    area, organisation = ServiceRequest.objects.scope_parts(scope_for_user(user))
+    if organisation is None:
+        return None
+    base = ServiceRequest.objects.unscoped().filter(tab_q(tab, user, now))
+    return [_queue_filtered(base.filter(area), filters),
+            _queue_filtered(base.filter(organisation).exclude(area), filters)]
+
+
+def _queue_filtered(qs, filters: QueueFilters):
     f = filters
     if f.kind:
         qs = qs.filter(kind=f.kind)
@@ -148,9 +168,7 @@ def queue(user, tab: str, filters: QueueFilters, now: dt.datetime | None = None)
         if f.q.isdigit():
             text |= Q(number=f.q)
         qs = qs.filter(text)
-    return (qs.select_related("area", "district", "category", "lead_org")
-            .defer(*QUEUE_DEFER)
-            .order_by(*tab_ordering(tab)))
+    return qs
 
 
 def filter_areas(user, max_options: int = 400) -> list[Area]:

@@ -14,7 +14,6 @@ from operator import or_
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from zhouxin.core.actions import errors_into_form, flash_errors
 from zhouxin.core.choices import AREA_ROLES
 from zhouxin.core.decorators import staff_view
+from zhouxin.core.pagination import CappedPaginator
 from zhouxin.core.permissions import can, roles_for
 from zhouxin.core.scoping import scope_for_user
 from zhouxin.orgs.choices import AreaLevel
@@ -110,7 +110,7 @@ def _area_prefixes(user, permission: str) -> tuple[str, ...]:
 
 
 def _page(request, queryset):
-    paginator = Paginator(queryset, PER_PAGE)
+    paginator = CappedPaginator(queryset, PER_PAGE)  # a city's volunteers run into the millions
     page = paginator.get_page(request.GET.get("page"))
     return {"page": page, "page_range": paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)}
 
