@@ -3,9 +3,9 @@
 
 A fresh PostgreSQL database with the demo district (scripts/bench_common.py); gunicorn
 (DEBUG off, ZHOUXIN_BENCH=1 for the benchmark endpoints of zhouxin/dispatch/bench.py)
-on 127.0.0.1; a load generator on the same machine: an asyncio HTTP/1.1 client with
-keep-alive connections (no extra package), `--clients` concurrent clients, each sending
-its next request as soon as the previous answer arrived.  Both endpoints are measured in
+on 127.0.0.1 (bench_common.serve); the load generator on the same machine, bench_common.load: an
+asyncio HTTP/1.1 client with keep-alive connections (no extra package), `--clients` concurrent clients,
+each sending its next request as soon as the previous answer arrived.  Both endpoints are measured in
 the same run, interleaved (bare, intake, bare, intake …) so that drift on a shared
 machine hits both alike.  Budget: intake throughput ≥ 0.4 × bare, intake p99 ≤ 2.5 ×
 bare p99.
@@ -18,12 +18,9 @@ bare p99.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -60,84 +57,18 @@ def body_for(kind: str, n: int, communities: list[str], rng: random.Random) -> b
     }, ensure_ascii=False).encode()
 
 
-async def client_loop(host: str, port: int, path: str, kind: str, deadline: float, latencies: list, errors: list,
-                      communities: list[str], seed: int, counter: list):
-    rng = random.Random(seed)
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        while time.perf_counter() < deadline:
-            counter[0] += 1
-            body = body_for(kind, counter[0], communities, rng)
-            head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n").encode()
-            started = time.perf_counter()
-            writer.write(head + body)
-            await writer.drain()
-            status_line = await reader.readline()
-            if not status_line:
-                raise ConnectionError("server closed the connection")
-            length = 0
-            close = False
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b"\n", b""):
-                    break
-                name, _, value = line.decode("latin-1").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value.strip())
-                elif name.strip().lower() == "connection" and value.strip().lower() == "close":
-                    close = True
-            payload = await reader.readexactly(length) if length else b""
-            elapsed = time.perf_counter() - started
-            status = int(status_line.split()[1])
-            if status in (200, 201):
-                latencies.append(elapsed)
-            else:
-                errors.append((status, payload[:200]))
-            if close:
-                writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
-    finally:
-        writer.close()
-
-
-async def run_phase(host, port, path, kind, clients, seconds, communities, seed) -> dict:
-    latencies: list[float] = []
-    errors: list = []
-    counter = [0]
-    deadline = time.perf_counter() + seconds
-    started = time.perf_counter()
-    await asyncio.gather(*(client_loop(host, port, path, kind, deadline, latencies, errors, communities,
-                                       seed * 1000 + i, counter) for i in range(clients)))
-    elapsed = time.perf_counter() - started
-    return {"latencies": latencies, "errors": errors, "elapsed": elapsed}
-
-
 def summary(results: list[dict]) -> dict:
+    """Several measured phases of one endpoint pooled: every latency, the summed time and errors."""
     latencies = sorted(x for r in results for x in r["latencies"])
-    elapsed = sum(r["elapsed"] for r in results)
-    errors = sum(len(r["errors"]) for r in results)
+    elapsed = sum(r["seconds"] for r in results)
     return {
-        "requests": len(latencies), "errors": errors, "seconds": round(elapsed, 2),
+        "requests": len(latencies), "errors": sum(r["errors"] for r in results), "seconds": round(elapsed, 2),
         "rps": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(common.percentile(latencies, 50) * 1000, 1),
         "p95_ms": round(common.percentile(latencies, 95) * 1000, 1),
         "p99_ms": round(common.percentile(latencies, 99) * 1000, 1),
-        "sample_errors": [str(e) for r in results for e in r["errors"][:3]][:5],
+        "sample_errors": [e for r in results for e in r["sample_errors"]][:5],
     }
-
-
-def wait_ready(host: str, port: int, timeout: float = 60) -> None:
-    import socket
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not start")
 
 
 def main() -> int:
@@ -150,12 +81,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--reuse", action="store_true", help="reuse the database (skip the demo set-up)")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
 
-    host = "127.0.0.1"
     setup = {}
     if args.reuse:
         url = common.database_url(args.server, args.db)
@@ -168,29 +98,21 @@ def main() -> int:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_row (id bigserial PRIMARY KEY, created_at timestamptz "
                      "NOT NULL, payload text NOT NULL)")
     communities = community_codes(url)
-    env = common.env_for(url, ZHOUXIN_BENCH="1", WEB_CONCURRENCY=str(args.workers))
-    server = subprocess.Popen(
-        [str(common.ROOT / ".venv" / "bin" / "gunicorn"), "zhouxin.wsgi:application", "--bind", f"{host}:{args.port}",
-         "--workers", str(args.workers), "--threads", str(args.threads), "--log-level", "warning",
-         "--keep-alive", "30"],
-        cwd=common.ROOT, env=env)
-    try:
-        wait_ready(host, args.port)
-        loop = asyncio.new_event_loop()
-        phases = {"insert": [], "intake": []}
-        paths = {"insert": "/bench/insert/", "intake": "/bench/intake/"}
+    rng = random.Random(7)
+    paths = {"insert": "/bench/insert/", "intake": "/bench/intake/"}
+    phases = {"insert": [], "intake": []}
+    json_head = {"Content-Type": "application/json"}
+    with common.serve(url, workers=args.workers, threads=args.threads, port=args.port, ZHOUXIN_BENCH="1") as server:
+        def run(kind: str, seconds: float, warmup: float = 0.0) -> dict:
+            return common.load(server.host, server.port, [paths[kind]], clients=args.clients, seconds=seconds,
+                               warmup=warmup, method="POST", headers=json_head, ok=(200, 201),
+                               body_for=lambda n: body_for(kind, n, communities, rng), keep_latencies=True)
+
         for kind in ("insert", "intake"):  # warm both (connections, caches, the classifier)
-            loop.run_until_complete(run_phase(host, args.port, paths[kind], kind, args.clients, args.warmup,
-                                              communities, seed=99))
-        for round_no in range(args.rounds):
+            run(kind, args.warmup)
+        for _round in range(args.rounds):  # interleaved, so drift on a shared machine hits both alike
             for kind in ("insert", "intake"):
-                phases[kind].append(loop.run_until_complete(run_phase(
-                    host, args.port, paths[kind], kind, args.clients, args.seconds, communities,
-                    seed=round_no * 2 + (kind == "intake"))))
-        loop.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+                phases[kind].append(run(kind, args.seconds))
     bare, intake = summary(phases["insert"]), summary(phases["intake"])
     ratio_rps = intake["rps"] / bare["rps"] if bare["rps"] else 0
     ratio_p99 = intake["p99_ms"] / bare["p99_ms"] if bare["p99_ms"] else float("inf")
