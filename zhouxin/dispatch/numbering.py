@@ -23,7 +23,7 @@ import datetime as dt
 from django.db import connection
 from django.utils import timezone
 
-from .models import NumberCounter
+from .models import NumberCounter, ServiceRequest
 
 
 def next_value(series: str, day: dt.date) -> int:
@@ -40,18 +40,9 @@ def next_value(series: str, day: dt.date) -> int:
         return int(cursor.fetchone()[0])
 
 
-def request_number(district_code: str, received_at: dt.datetime) -> str:
-    """The next 工单号 of a district for the local day of `received_at`."""
-    day = timezone.localtime(received_at).date()
-    sequence = next_value(f"R{district_code}", day)
-    return f"{district_code}{day:%y%m%d}{sequence:05d}"
-
-
 def assign_request_number(request_id: int, district_code: str, received_at: dt.datetime) -> str:
     """Draw the next 工单号 and store it on the request: on PostgreSQL in one statement (the
     counter upsert in a data-modifying CTE feeding the UPDATE), elsewhere in two."""
-    from .models import ServiceRequest
-
     day = timezone.localtime(received_at).date()
     prefix = f"{district_code}{day:%y%m%d}"
     if connection.vendor != "postgresql":
