@@ -105,6 +105,55 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[k]
 
 
+# --- In-process measurements: Django's test Client through the whole middleware stack ----------------------
+
+def signed_in_client(username: str):
+    """A django.test.Client signed in as `username` with its confirmed second factor verified."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from zhouxin.core.models import User
+
+    user = User.objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def measure_in_process(client, url: str, repeat: int, expect: str | None = None) -> dict:
+    """One warm-up GET (200, holding `expect` when given), one GET counting the queries on every
+    database alias, then `repeat` timed GETs: {"queries", "p50_ms", "p95_ms"}."""
+    import statistics
+
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    first = client.get(url)
+    assert first.status_code == 200, (url, first.status_code)
+    if expect is not None:
+        assert expect in first.content.decode(), (url, expect)
+    with contextlib.ExitStack() as stack:
+        captures = [stack.enter_context(CaptureQueriesContext(connections[alias])) for alias in connections]
+        client.get(url)
+    # Counted now: every later request resets the connection's query log (request_started).
+    queries = sum(len(c.captured_queries) for c in captures)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+    times.sort()
+    return {"queries": queries,
+            "p50_ms": round(statistics.median(times) * 1000, 1),
+            "p95_ms": round(percentile(times, 95) * 1000, 1)}
+
+
 # --- Served measurements: gunicorn on loopback, a signed-in session, an asyncio load generator ---------------
 
 SERVER_HOST = "127.0.0.1"

@@ -153,12 +153,10 @@ def main() -> int:
     django.setup()
     import datetime as dt
 
-    from django.db import connection, connections, transaction
+    from django.db import connection, transaction
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from zhouxin.core.choices import Role
@@ -197,16 +195,6 @@ def main() -> int:
         cursor.executemany("INSERT INTO bench_top_category VALUES (%s, %s)",
                            [(c.pk, c.parent.parent_id) for c in leaves])
 
-    def client_for(username: str) -> Client:
-        user = User.objects.get(username=username)
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        client = Client()
-        client.force_login(user)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
-
     month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     period = f"{month:%Y-%m}"
     pages: list[tuple[str, str, str, str]] = []
@@ -220,34 +208,15 @@ def main() -> int:
             ("street 东华门街道", "district_admin", f"{base}?area=110101001&period={period}", "多福巷社区"),
             ("community 多福巷社区", "district_admin", f"{base}?area=110101001001&period={period}", "多福巷社区"),
         ])
-        clients.update({username: client_for(username) for username in {p[1] for p in pages}})
+        clients.update({username: common.signed_in_client(username) for username in {p[1] for p in pages}})
 
     def measure_pages() -> list[dict]:
         if not pages:
             prepare_pages()
         out = []
         for label, username, url_page, expect in pages:
-            client = clients[username]
-            first = client.get(url_page)
-            assert first.status_code == 200, (url_page, first.status_code)
-            assert expect in first.content.decode(), (url_page, expect)
-            captures = [CaptureQueriesContext(connections[alias]) for alias in connections]
-            for capture in captures:
-                capture.__enter__()
-            client.get(url_page)
-            for capture in captures:
-                capture.__exit__(None, None, None)
-            queries = sum(len(c.captured_queries) for c in captures)
-            times = []
-            for _ in range(args.repeat):
-                t = time.perf_counter()
-                response = client.get(url_page)
-                times.append(time.perf_counter() - t)
-                assert response.status_code == 200
-            times.sort()
-            out.append({"page": label, "url": url_page, "queries": queries,
-                        "p50_ms": round(statistics.median(times) * 1000, 1),
-                        "p95_ms": round(common.percentile(times, 95) * 1000, 1)})
+            out.append({"page": label, "url": url_page,
+                        **common.measure_in_process(clients[username], url_page, args.repeat, expect=expect)})
             print(out[-1], flush=True)
         return out
 

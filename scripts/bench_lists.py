@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -53,12 +51,8 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.db import connection, connections
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.db import connection
     from django.urls import reverse
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from zhouxin.core.models import User
 
@@ -71,44 +65,16 @@ def main() -> int:
     if not User.objects.filter(username="bench_city_admin").exists():
         raise SystemExit("run scripts/bench_dashboard.py first: it builds the city and its city-level admin")
 
-    def client_for(username: str) -> Client:
-        user = User.objects.get(username=username)
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        client = Client()
-        client.force_login(user)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
-
     queue = reverse("dispatch:queue")
     pages = []
     for who, username, seen in (("district admin 东城区", "district_admin", district_total),
                                 ("city-wide admin 北京市", "bench_city_admin", total)):
-        client = client_for(username)
+        client = common.signed_in_client(username)
         for tab in ("all", "dispatch"):
             for per_page in (25, 100):
                 url = f"{queue}?tab={tab}&per_page={per_page}"
-                first = client.get(url)
-                assert first.status_code == 200, (url, first.status_code)
-                captures = [CaptureQueriesContext(connections[alias]) for alias in connections]
-                for capture in captures:
-                    capture.__enter__()
-                client.get(url)
-                for capture in captures:
-                    capture.__exit__(None, None, None)
-                queries = sum(len(c.captured_queries) for c in captures)
-                times = []
-                for _ in range(args.repeat):
-                    t = time.perf_counter()
-                    response = client.get(url)
-                    times.append(time.perf_counter() - t)
-                    assert response.status_code == 200
-                times.sort()
                 pages.append({"who": who, "username": username, "url": url, "requests_in_scope": seen, "tab": tab,
-                              "per_page": per_page, "queries": queries,
-                              "p50_ms": round(statistics.median(times) * 1000, 1),
-                              "p95_ms": round(common.percentile(times, 95) * 1000, 1)})
+                              "per_page": per_page, **common.measure_in_process(client, url, args.repeat)})
                 print(pages[-1], flush=True)
     same_queries = all(
         len({p["queries"] for p in pages if p["who"] == who and p["tab"] == tab}) == 1

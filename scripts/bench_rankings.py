@@ -113,13 +113,9 @@ def main() -> int:
     import datetime as dt
 
     from django.db import connection, transaction
-    from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from zhouxin.core.models import User
     from zhouxin.core.scoping import scopes_disabled
     from zhouxin.dispatch import rates, rollups
     from zhouxin.orgs.models import Area, Organisation
@@ -185,35 +181,10 @@ def main() -> int:
         total_events = cursor.fetchone()[0]
 
     # --- the page ----------------------------------------------------------------------------
-    user = User.objects.get(username="district_admin")
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    client = common.signed_in_client("district_admin")
     month = rates.add_months(timezone.localdate().replace(day=1), -1)
     url_page = reverse("dispatch:rankings") + f"?month={month:%Y-%m}"
-    first = client.get(url_page)
-    assert first.status_code == 200, first.status_code
-    assert "东华门街道" in first.content.decode()
-    from django.db import connections
-    from django.test.utils import CaptureQueriesContext
-
-    captures = [CaptureQueriesContext(connections[alias]) for alias in connections]
-    for capture in captures:
-        capture.__enter__()
-    client.get(url_page)
-    for capture in captures:
-        capture.__exit__(None, None, None)
-    page_queries = sum(len(c.captured_queries) for c in captures)
-    page_times = []
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        response = client.get(url_page)
-        page_times.append(time.perf_counter() - t)
-        assert response.status_code == 200
-    page_times.sort()
+    page = common.measure_in_process(client, url_page, args.repeat, expect="东华门街道")
 
     # --- the naive aggregate ------------------------------------------------------------------
     year_start = timezone.localtime(now).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -227,16 +198,15 @@ def main() -> int:
         naive_times.append(time.perf_counter() - t)
     naive_times.sort()
 
-    page_p50 = statistics.median(page_times) * 1000
-    page_p95 = common.percentile(page_times, 95) * 1000
+    page_p50, page_p95 = page["p50_ms"], page["p95_ms"]
     naive_p50 = statistics.median(naive_times) * 1000
     result = {
         "machine": common.machine(), "requests_generated": args.requests, "total_requests": total_requests,
         "total_events": total_events, "setup_seconds": setup, "generate": generated,
         "rebuild_seconds": rebuild_seconds, "rollup_rows": rebuilt.rollups,
         "category_rollup_rows": rebuilt.category_rollups,
-        "page": {"url": url_page, "repeat": args.repeat, "p50_ms": round(page_p50, 1), "p95_ms": round(page_p95, 1),
-                 "queries": page_queries},
+        "page": {"url": url_page, "repeat": args.repeat, "p50_ms": page_p50, "p95_ms": page_p95,
+                 "queries": page["queries"]},
         "naive": {"rows": len(rows), "runs": len(naive_times), "p50_ms": round(naive_p50, 1),
                   "p95_ms": round(common.percentile(naive_times, 95) * 1000, 1)},
         "speedup_p50": round(naive_p50 / page_p50, 1) if page_p50 else None,

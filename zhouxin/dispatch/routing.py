@@ -34,16 +34,17 @@ def rule_for(*, category: Category | None, area: Area | None) -> RoutingRule | N
     """The rule that decides where a request of `category` in `area` goes, or None (one query)."""
     if category is None or area is None:
         return None
-    rules = list(
-        RoutingRule.objects.unscoped()
-        .filter(is_active=True, organisation__is_active=True,
-                category__code__in=category_path_codes(category.code),
-                area__code__in=area_path_codes(area.code))
-        .select_related("organisation", "category", "area")
-    )
+    rules = list(_candidates(category, area).select_related("organisation", "category", "area"))
     if not rules:
         return None
     return max(rules, key=lambda r: (len(r.category.code), len(r.area.code)))
+
+
+def _candidates(category: Category, area: Area):
+    """The active rules on the leaf's category path and the area's path, whose organisation is active."""
+    return RoutingRule.objects.unscoped().filter(
+        is_active=True, organisation__is_active=True, category__code__in=category_path_codes(category.code),
+        area__code__in=area_path_codes(area.code))
 
 
 def route_for(*, category: Category | None, area: Area | None) -> Organisation | None:
@@ -56,10 +57,6 @@ def route_id_for(*, category: Category | None, area: Area | None) -> int | None:
     """`route_for`, answering only the organisation's id (intake's hot path: no model instances)."""
     if category is None or area is None:
         return None
-    rows = (RoutingRule.objects.unscoped()
-            .filter(is_active=True, organisation__is_active=True,
-                    category__code__in=category_path_codes(category.code),
-                    area__code__in=area_path_codes(area.code))
-            .values_list("organisation_id", "category__code", "area__code"))
+    rows = _candidates(category, area).values_list("organisation_id", "category__code", "area__code")
     best = max(rows, key=lambda r: (len(r[1]), len(r[2])), default=None)
     return best[0] if best is not None else None

@@ -265,23 +265,25 @@ def _event(request: ServiceRequest, *, actor, action: str, from_status: str, to_
         request=request, at=at or _now(), actor=actor, organisation_id=organisation_id, action=action,
         from_status=from_status, to_status=to_status, note=note, data=data or {},
     )
-    rollups.apply_event(event)
-    request_id, event_id = request.pk, event.pk
-    transaction.on_commit(lambda: request_changed.send(
-        sender=ServiceRequest, request_id=request_id, action=action, event_id=event_id))
+    _fold_and_announce(event)
     return event
 
 
-def _record_events(request: ServiceRequest, events: list[RequestEvent]) -> None:
-    """`_event` for several events of one request written at once (one INSERT)."""
+def _record_events(events: list[RequestEvent]) -> None:
+    """`_event` for several events written at once (one INSERT)."""
     RequestEvent.objects.bulk_create(events)
     for event in events:
         if event.pk is None:  # a database that cannot return ids from a bulk INSERT (SQLite < 3.35)
             raise RuntimeError("the database did not return the ids of the new events")
-        rollups.apply_event(event)
-        transaction.on_commit(lambda request_id=request.pk, action=event.action, event_id=event.pk:
-                              request_changed.send(sender=ServiceRequest, request_id=request_id, action=action,
-                                                   event_id=event_id))
+        _fold_and_announce(event)
+
+
+def _fold_and_announce(event: RequestEvent) -> None:
+    """A new event into the roll-ups (same transaction); its listeners hear of it after commit."""
+    rollups.apply_event(event)
+    request_id, action, event_id = event.request_id, event.action, event.pk
+    transaction.on_commit(lambda: request_changed.send(
+        sender=ServiceRequest, request_id=request_id, action=action, event_id=event_id))
 
 
 def _district_and_street(area: Area) -> tuple[Area | None, Area | None]:
@@ -577,7 +579,7 @@ def request_intake(*, actor, kind, channel, area, title, description, urgency=Ur
         # Both events in one INSERT, their roll-up changes in one statement per row, written
         # last but one: the rows stay locked until commit.
         with rollups.deferred():
-            _record_events(request, events)
+            _record_events(events)
         # Drawn last: the counter row stays locked until commit (numbering.py).
         request.number = numbering.assign_request_number(request.pk, district.code, now)
         _audit(actor, "received", request, after={
