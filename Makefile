@@ -78,9 +78,13 @@ bench: setup
 	@mkdir -p var/bench docs/benchmarks
 	$(PY) scripts/bench_intake.py --server $(BENCH_SERVER) --db $(BENCH_DB) --clients 50 --seconds 20 --rounds 2 \
 		--json var/bench/intake.json
+	@# The same with intake doing everything in its own transaction (no intake worker), for comparison.
+	$(PY) scripts/bench_intake.py --server $(BENCH_SERVER) --db $(BENCH_DB) --reuse --inline --clients 50 \
+		--seconds 20 --rounds 2 --json var/bench/intake-inline.json
 	$(PY) scripts/bench_rankings.py --server $(BENCH_SERVER) --db $(BENCH_DB) --reuse \
 		--requests $(BENCH_REQUESTS) --repeat 30 --json var/bench/rankings.json
-	$(PY) scripts/bench_report.py var/bench/intake.json var/bench/rankings.json | tee docs/benchmarks/summary.md
+	$(PY) scripts/bench_report.py var/bench/intake.json var/bench/intake-inline.json var/bench/rankings.json \
+		| tee docs/benchmarks/summary.md
 	@# Integrity: spam screening per text; backup and archive verification of the database above.
 	$(PY) scripts/bench_integrity.py --backup-url $(BENCH_SERVER)/$(BENCH_DB) --json var/bench/integrity.json \
 		| tee docs/benchmarks/integrity.md

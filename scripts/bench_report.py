@@ -26,7 +26,25 @@ def intake(r: dict) -> str:
         "",
         f"Throughput ratio {r['throughput_ratio']} (budget ≥ 0.4), p99 ratio {r['p99_ratio']} (budget ≤ 2.5): "
         f"**{'met' if r['budget_met'] else 'not met'}**.  Machine: {r['machine']}.",
+        *_deferred(r),
     ])
+
+
+def _deferred(r: dict) -> list[str]:
+    """The intake worker's side of a deferred-intake run: did it keep up, and how late was routing."""
+    mode = r.get("intake_mode")
+    if not mode:
+        return []
+    lines = ["", f"Intake mode: {mode}."]
+    backlog = r.get("backlog_after_each_phase") or []
+    if backlog:
+        lines.append("Backlog left by each intake phase, and the seconds to route it: " + ", ".join(
+            f"{b['left_at_end']} in {b['drain_seconds']} s" for b in backlog) + ".")
+    lag = r.get("routing_lag") or {}
+    if lag.get("requests") and backlog:
+        lines.append(f"Receipt → routing over {lag['requests']} requests: p50 {lag['p50_ms']} ms, "
+                     f"p95 {lag['p95_ms']} ms, p99 {lag['p99_ms']} ms, max {lag['max_ms']} ms (under saturating load).")
+    return lines
 
 
 def rankings(r: dict) -> str:

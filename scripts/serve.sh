@@ -15,6 +15,10 @@ SEALER=$!
 # whistle summonses that missed their report deadline.
 $PY manage.py sla_sweep --loop 60 &
 SWEEPER=$!
+# The intake worker routes requests that intake stored as pending (ZHOUXIN_INTAKE_DEFERRED=1);
+# otherwise intake routes them itself and this loop finds nothing to do.
+$PY manage.py intake_worker --loop 0.2 &
+INTAKER=$!
 # Joint-conference action items past their due date are marked overdue and reported to the street once.
 $PY manage.py conference_sweep --loop 300 &
 CONFSWEEP=$!
@@ -29,7 +33,7 @@ KEEPER=$!
 $PY manage.py integrity_baseline
 $PY manage.py verify_published --loop "${VERIFY_SECONDS:-600}" &
 VERIFIER=$!
-trap 'kill $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER $CONFSWEEP $VOLREMIND 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER $KEEPER $VERIFIER $CONFSWEEP $VOLREMIND 2>/dev/null || true' EXIT INT TERM
+trap 'kill $WORKER $SEALER $SWEEPER $INTAKER $KEEPER $VERIFIER $CONFSWEEP $VOLREMIND 2>/dev/null || true; wait $WORKER $SEALER $SWEEPER $INTAKER $KEEPER $VERIFIER $CONFSWEEP $VOLREMIND 2>/dev/null || true' EXIT INT TERM
 
 $PY manage.py demo_logins --url "http://$HOST:$PORT/"
 exec_args=(--bind "$HOST:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 --access-logfile - --capture-output)

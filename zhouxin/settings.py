@@ -54,6 +54,11 @@ DEMO_ENABLED = envbool("ZHOUXIN_DEMO", not PRODUCTION) and not PRODUCTION
 # Benchmark-only endpoints (zhouxin/dispatch/bench.py, `make bench`): never in production.
 BENCH_ENDPOINTS = envbool("ZHOUXIN_BENCH", False) and not PRODUCTION
 BENCH_ACTOR = os.environ.get("ZHOUXIN_BENCH_ACTOR", "district_admin")
+# Deferred intake (docs/deploy.md, "Request intake at city scale"): a request is stored with its
+# number and answered at once; routing, deadlines, the timeline and the roll-ups follow within a
+# second in the intake worker (`manage.py intake_worker --loop`, started by scripts/serve.sh).
+# Off: all of it happens in the intake's own transaction (the default, simplest to run).
+DISPATCH_INTAKE_DEFERRED = envbool("ZHOUXIN_INTAKE_DEFERRED", False)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -144,6 +144,10 @@ class ServiceRequest(models.Model):
     warned_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("超时上报时间"), null=True, blank=True)
     supervised = models.BooleanField(_("督办"), default=False)
+    # Set when intake ran deferred (settings.DISPATCH_INTAKE_DEFERRED): the row and its number
+    # are stored, routing, deadlines, events and roll-ups are still to be done by the intake
+    # worker (services.complete_pending_intakes).  No clerk action may start before.
+    intake_pending = models.BooleanField(_("自动分派中"), default=False, editable=False)
     reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
     resolution = models.CharField(_("解决情况"), max_length=16, choices=Resolution.choices, blank=True)
     satisfaction = models.CharField(_("满意度"), max_length=16, choices=Satisfaction.choices, blank=True)
@@ -174,6 +178,8 @@ class ServiceRequest(models.Model):
             # The sweep's probe for requests past their contact deadline nobody has called yet.
             models.Index(fields=["contact_due_at"], name="request_contact_overdue_probe",
                          condition=Q(contacted_at__isnull=True, contact_overdue_at__isnull=True)),
+            # The intake worker's queue: only the few rows received and not yet routed.
+            models.Index(fields=["id"], name="request_intake_pending", condition=Q(intake_pending=True)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], condition=Q(idempotency_key__isnull=False),

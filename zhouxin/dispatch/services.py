@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -238,10 +239,13 @@ def _claim(request: ServiceRequest, action: str, *, extra: Q | None = None, refu
         if status not in allowed:
             request.status = status
             raise TransitionError(refusal(action, status, request))
-        rows = ServiceRequest.objects.unscoped().filter(pk=request.pk, status=status)
+        # Never while the intake worker has still to route it (deferred intake).
+        rows = ServiceRequest.objects.unscoped().filter(pk=request.pk, status=status, intake_pending=False)
         if extra is not None:
             rows = rows.filter(extra)
         changed = rows.update(updated_at=_now(), **values)
+        if changed != 1 and ServiceRequest.objects.unscoped().filter(pk=request.pk, intake_pending=True).exists():
+            raise TransitionError(_("该诉求刚刚受理，系统正在自动分派，请几秒钟后再操作。"))
         if changed == 1:
             for name, value in values.items():
                 if not hasattr(value, "resolve_expression"):
@@ -474,11 +478,15 @@ def _clean_intake(*, kind, channel, area, title, description, urgency, category,
     return c
 
 
-@transaction.atomic
+def intake_deferred() -> bool:
+    """Whether intake leaves routing and the rest to the intake worker (settings.DISPATCH_INTAKE_DEFERRED)."""
+    return bool(getattr(settings, "DISPATCH_INTAKE_DEFERRED", False))
+
+
 def request_intake(*, actor, kind, channel, area, title, description, urgency=Urgency.NORMAL, category=None,
                    address="", latitude=None, longitude=None, contact_name="", contact_phone="", requester=None,
                    idempotency_key=None, images=()) -> ServiceRequest:
-    """Receive a request from any channel (staff forms now; the portal and the API later).
+    """Receive a request from any channel (staff forms, the portal, the API).
 
     Validates everything first (ValidationError with field → messages; nothing is written),
     checks that the area is a community or grid the actor may take requests for, and then in
@@ -487,6 +495,12 @@ def request_intake(*, actor, kind, channel, area, title, description, urgency=Ur
     the deadlines of the SLA rules, and — when a category is given and a routing rule
     matches — dispatches it to that organisation as lead (the system acts; 首接负责: the
     actor is recorded as the first receiver).
+
+    Deferred (settings.DISPATCH_INTAKE_DEFERRED, for city scale): the transaction stores
+    the request with its number, images, screening result and audit entry only, marked
+    `intake_pending`; complete_pending_intakes() (the intake worker) then does the rest —
+    the same suggestions, deadlines (from the time received), routing, timeline and
+    roll-ups — for a batch at a time.  Until then no clerk action can start on it.
 
     An idempotency key makes a retry safe: the same key from the same actor returns the
     request it created the first time, even when both attempts run at once (the partial
@@ -520,79 +534,190 @@ def request_intake(*, actor, kind, channel, area, title, description, urgency=Ur
         raise ValidationError(errors)
 
     values = cleaned.values
-    text = f"{values['title']}\n{values['description']}"
     # The uploaded images' file names are user text too (spam hides in them): screened, not suggested from.
-    screen = screening.screen_text("\n".join([text, *(image.original_name for image in cleaned.images)]))
-    suggestions = _suggestions(text)
-    now = _now()
-    city = district.parent_id
-    deadlines = _deadlines(kind=kind, urgency=urgency, category=category, start=now, city=city)
+    screen = screening.screen_text("\n".join([values["title"], values["description"],
+                                              *(image.original_name for image in cleaned.images)]))
     phone = values.pop("contact_phone")
-    # Routed before the row is written, so it is stored dispatched at once (nobody else can see
-    # it before commit, so there is no claim to make); no rule → the street hub dispatches.
-    lead_id = routing.route_id_for(category=category, area=area) if category is not None and not screen.hold \
-        else None
-    status = Status.HELD if screen.hold else Status.DISPATCHED if lead_id else Status.RECEIVED
-
     request = ServiceRequest(
-        # A placeholder until the number is drawn at the end of the transaction (numbering.py).
-        number=f"~{uuid.uuid4().hex[:19]}",
         district=district, street=street, area=area, kind=kind, channel=channel, urgency=urgency,
         category=category, category_confirmed=category is not None and actor is not None,
-        suggestions=suggestions, contact_phone=phone,
-        contact_phone_index=blind_index("phone", phone) if phone else "", requester=requester,
-        status=status, hold_reason=screen.reason if screen.hold else "",
-        lead_org_id=lead_id, dispatched_at=now if lead_id else None,
-        idempotency_key=key_digest, received_by=actor, received_at=now,
-        contact_due_at=deadlines.contact.at, resolve_due_at=deadlines.resolve.at,
-        deadline_provisional=deadlines.provisional,
-        warn_due_at=_warn_due(now, deadlines.resolve.at, city=city), **values,
+        contact_phone=phone, contact_phone_index=blind_index("phone", phone) if phone else "",
+        requester=requester, status=Status.HELD if screen.hold else Status.RECEIVED,
+        hold_reason=screen.reason if screen.hold else "", idempotency_key=key_digest,
+        received_by=actor, received_at=_now(), **values,
     )
-    if key_digest is None:
-        request.save(force_insert=True)
-    else:  # in a savepoint: a concurrent twin trips the partial unique index and its row is returned
-        try:
-            with transaction.atomic():
-                request.save(force_insert=True)
-        except IntegrityError:
-            existing = ServiceRequest.objects.unscoped().filter(idempotency_key=key_digest).first()
-            if existing is None:
-                raise
-            return existing
+    if intake_deferred():
+        return _intake_accept(actor, request, cleaned.images)
+    with transaction.atomic():
+        return _intake_inline(actor, request, cleaned.images)
 
-    stored = []
-    try:
-        for image in cleaned.images:
-            stored.append(attachments.store(request, image))
-        events = [RequestEvent(request=request, at=now, actor=actor, action=EventAction.RECEIVED, from_status="",
-                               to_status=Status.RECEIVED, data={})]
-        if screen.hold:
-            events.append(RequestEvent(request=request, at=now, action=EventAction.HELD,
-                                       from_status=Status.RECEIVED, to_status=Status.HELD,
-                                       note=request.hold_reason, data={"reason": request.hold_reason}))
-        elif lead_id:
-            Assignment.objects.create(request=request, organisation_id=lead_id, role=AssignmentRole.LEAD,
-                                      assigned_at=now)
-            events.append(RequestEvent(request=request, at=now, action=EventAction.DISPATCHED,
-                                       from_status=Status.RECEIVED, to_status=Status.DISPATCHED,
-                                       organisation_id=lead_id, data={"lead": lead_id, "co": [], "automatic": True}))
+
+def _intake_inline(actor, request: ServiceRequest, images) -> ServiceRequest:
+    """The whole intake in the caller's transaction (request_intake, not deferred)."""
+    request.suggestions = _suggestions(f"{request.title}\n{request.description}")
+    # Routed before the row is written, so it is stored dispatched at once (nobody else can see
+    # it before commit, so there is no claim to make); no rule → the street hub dispatches.
+    _complete_intake(request, at=request.received_at)
+    # A temporary unique value until the number is drawn at the end of the transaction (numbering.py).
+    request.number = f"~{uuid.uuid4().hex[:19]}"
+    twin = _insert_once(request)
+    if twin is not None:
+        return twin
+    with _files_removed_on_failure() as stored:
+        stored.extend(attachments.store(request, image) for image in images)
+        events, assignment = _intake_events(request)
+        if assignment is not None:
+            assignment.save(force_insert=True)
         # Both events in one INSERT, their roll-up changes in one statement per row, written
         # last but one: the rows stay locked until commit.
         with rollups.deferred():
             _record_events(events)
         # Drawn last: the counter row stays locked until commit (numbering.py).
-        request.number = numbering.assign_request_number(request.pk, district.code, now)
-        _audit(actor, "received", request, after={
-            "number": request.number, "kind": kind, "channel": channel, "urgency": urgency,
-            "area": area.code, "category": category.code if category else None, "status": request.status,
-            "lead_org": request.lead_org_id, "contact_phone": mask_phone(phone),
-            "images": [a.sha256 for a in stored], "hold_reason": request.hold_reason,
-        })
-    except BaseException:
-        for attachment in stored:  # the rows roll back; their files must go too
-            attachment.file.delete(save=False)
-        raise
+        request.number = numbering.assign_request_number(request.pk, request.district.code, request.received_at)
+        _audit(actor, "received", request, after=_received_after(request, stored))
     return request
+
+
+def _intake_accept(actor, request: ServiceRequest, images) -> ServiceRequest:
+    """Deferred intake: the number (and on PostgreSQL the id) drawn first, outside the
+    transaction, then one short transaction for the row, its images and its audit entry."""
+    request.intake_pending = True
+    request_id, request.number = numbering.draw_request_number(request.district.code, request.received_at)
+    if request_id is not None:
+        request.pk = request_id
+    with transaction.atomic():
+        twin = _insert_once(request)
+        if twin is not None:
+            return twin
+        with _files_removed_on_failure() as stored:
+            stored.extend(attachments.store(request, image) for image in images)
+            _audit(actor, "received", request, after=_received_after(request, stored))
+    return request
+
+
+def _insert_once(request: ServiceRequest) -> ServiceRequest | None:
+    """INSERT the new request; with an idempotency key in a savepoint, so that a concurrent
+    twin trips the partial unique index and its row is returned instead (None: inserted)."""
+    if request.idempotency_key is None:
+        request.save(force_insert=True)
+        return None
+    try:
+        with transaction.atomic():
+            request.save(force_insert=True)
+    except IntegrityError:
+        existing = ServiceRequest.objects.unscoped().filter(idempotency_key=request.idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+    return None
+
+
+class _files_removed_on_failure:
+    """Collects stored attachments; when the block fails their rows roll back, so their files go too."""
+
+    def __enter__(self) -> list:
+        self.stored = []
+        return self.stored
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None:
+            for attachment in self.stored:
+                attachment.file.delete(save=False)
+        return False
+
+
+def _received_after(request: ServiceRequest, stored) -> dict:
+    after = {
+        "number": request.number, "kind": request.kind, "channel": request.channel, "urgency": request.urgency,
+        "area": request.area.code, "category": request.category.code if request.category else None,
+        "status": request.status, "lead_org": request.lead_org_id, "contact_phone": mask_phone(request.contact_phone),
+        "images": [a.sha256 for a in stored], "hold_reason": request.hold_reason,
+    }
+    if request.intake_pending:
+        after["intake_pending"] = True
+    return after
+
+
+def _complete_intake(request: ServiceRequest, *, at: dt.datetime) -> None:
+    """What intake decides beyond the resident's input, in memory: the SLA deadlines (the clock
+    runs from the time received) and, unless held, the routing rule's lead organisation
+    (dispatched `at`).  Inline intake and the intake worker both use it."""
+    city = request.district.parent_id
+    deadlines = _deadlines(kind=request.kind, urgency=request.urgency, category=request.category,
+                           start=request.received_at, city=city)
+    request.contact_due_at, request.resolve_due_at = deadlines.contact.at, deadlines.resolve.at
+    request.deadline_provisional = deadlines.provisional
+    request.warn_due_at = _warn_due(request.received_at, deadlines.resolve.at, city=city)
+    if request.category is not None and request.status == Status.RECEIVED:
+        lead_id = routing.route_id_for(category=request.category, area=request.area)
+        if lead_id:
+            request.status, request.lead_org_id, request.dispatched_at = Status.DISPATCHED, lead_id, at
+
+
+def _intake_events(request: ServiceRequest) -> tuple[list[RequestEvent], Assignment | None]:
+    """The timeline of an intake (received; then held or dispatched) and the lead's assignment."""
+    received = request.received_at
+    events = [RequestEvent(request=request, at=received, actor=request.received_by, action=EventAction.RECEIVED,
+                           from_status="", to_status=Status.RECEIVED, data={})]
+    assignment = None
+    if request.status == Status.HELD:
+        events.append(RequestEvent(request=request, at=received, action=EventAction.HELD,
+                                   from_status=Status.RECEIVED, to_status=Status.HELD,
+                                   note=request.hold_reason, data={"reason": request.hold_reason}))
+    elif request.lead_org_id:
+        lead_id, at = request.lead_org_id, request.dispatched_at
+        assignment = Assignment(request=request, organisation_id=lead_id, role=AssignmentRole.LEAD, assigned_at=at)
+        events.append(RequestEvent(request=request, at=at, action=EventAction.DISPATCHED,
+                                   from_status=Status.RECEIVED, to_status=Status.DISPATCHED,
+                                   organisation_id=lead_id, data={"lead": lead_id, "co": [], "automatic": True}))
+    return events, assignment
+
+
+INTAKE_BATCH = 200
+_PENDING_FIELDS = ("suggestions", "status", "lead_org", "dispatched_at", "contact_due_at", "resolve_due_at",
+                   "deadline_provisional", "warn_due_at", "intake_pending", "updated_at")
+
+
+def complete_pending_intakes(*, limit: int = INTAKE_BATCH) -> list[ServiceRequest]:
+    """One round of the intake worker (deferred intake): up to `limit` pending requests, oldest
+    first, completed in one transaction exactly as inline intake would have — suggestions,
+    deadlines from the time received, routing, the assignment, the timeline (received at the
+    time received, by the first receiver) and the roll-ups — with one audit entry each.
+
+    Several workers may run: on PostgreSQL each locks its batch (FOR UPDATE SKIP LOCKED) and
+    the others take the next rows; SQLite's IMMEDIATE transactions let one writer in at a time.
+    Returns the requests completed (empty: nothing was pending)."""
+    pending = ServiceRequest.objects.unscoped().filter(intake_pending=True)
+    if not pending.exists():  # a read first: an idle round takes no write lock (SQLite)
+        return []
+    with transaction.atomic():
+        rows = (pending
+                .select_related("area", "category", "district", "received_by").order_by("id"))
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        batch = list(rows[:limit])
+        if not batch:
+            return []
+        now = _now()
+        events, assignments = [], []
+        for request in batch:
+            request.suggestions = _suggestions(f"{request.title}\n{request.description}")
+            _complete_intake(request, at=now)
+            request_events, assignment = _intake_events(request)
+            events.extend(request_events)
+            if assignment is not None:
+                assignments.append(assignment)
+            request.intake_pending, request.updated_at = False, now
+        Assignment.objects.bulk_create(assignments)
+        with rollups.deferred():
+            _record_events(events)
+        ServiceRequest.objects.unscoped().bulk_update(batch, _PENDING_FIELDS)
+        audit.record_many(actor=None, entries=[
+            {"action": "dispatch.request.intake_completed", "obj": request,
+             "after": {"status": request.status, "lead_org": request.lead_org_id,
+                       "resolve_due_at": request.resolve_due_at.isoformat() if request.resolve_due_at else None}}
+            for request in batch])
+    return batch
 
 
 # ---------------------------------------------------------------------------
