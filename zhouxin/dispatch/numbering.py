@@ -26,17 +26,19 @@ from django.utils import timezone
 from .models import NumberCounter, ServiceRequest
 
 
+def _draw_sql() -> str:
+    """The counter upsert returning the new value (parameters: series, day); a statement of
+    its own or the data-modifying CTE `drawn` of a larger one."""
+    table = connection.ops.quote_name(NumberCounter._meta.db_table)
+    # bandit B608 (medium) reviewed: the quoted table name of our model; series and day are parameters
+    return (f"INSERT INTO {table} (series, day, value) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (series, day) DO UPDATE SET value = {table}.value + 1 RETURNING value")
+
+
 def next_value(series: str, day: dt.date) -> int:
     """The next value of a daily series (1 for the first call of the day)."""
-    table = connection.ops.quote_name(NumberCounter._meta.db_table)
-    sql = (
-        # bandit B608 (medium) reviewed: the quoted table name of our model; series and day are parameters
-        f"INSERT INTO {table} (series, day, value) VALUES (%s, %s, 1) "
-        f"ON CONFLICT (series, day) DO UPDATE SET value = {table}.value + 1 "
-        "RETURNING value"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [series, connection.ops.adapt_datefield_value(day)])
+        cursor.execute(_draw_sql(), [series, connection.ops.adapt_datefield_value(day)])
         return int(cursor.fetchone()[0])
 
 
@@ -49,12 +51,10 @@ def assign_request_number(request_id: int, district_code: str, received_at: dt.d
         number = _format(prefix, next_value(f"R{district_code}", day))
         ServiceRequest.objects.unscoped().filter(pk=request_id).update(number=number)
         return number
-    counter = connection.ops.quote_name(NumberCounter._meta.db_table)
     requests = connection.ops.quote_name(ServiceRequest._meta.db_table)
     sql = (
         # bandit B608 (medium) reviewed: quoted table names of our models; every value is a parameter
-        f"WITH drawn AS (INSERT INTO {counter} (series, day, value) VALUES (%s, %s, 1) "
-        f"ON CONFLICT (series, day) DO UPDATE SET value = {counter}.value + 1 RETURNING value) "
+        f"WITH drawn AS ({_draw_sql()}) "
         f"UPDATE {requests} SET number = %s || CASE WHEN drawn.value < 100000 "
         "THEN lpad(drawn.value::text, 5, '0') ELSE drawn.value::text END "
         "FROM drawn WHERE id = %s RETURNING number"
@@ -76,11 +76,9 @@ def draw_request_number(district_code: str, received_at: dt.datetime) -> tuple[i
     prefix = f"{district_code}{day:%y%m%d}"
     if connection.vendor != "postgresql":
         return None, _format(prefix, next_value(f"R{district_code}", day))
-    counter = connection.ops.quote_name(NumberCounter._meta.db_table)
     sql = (
-        # bandit B608 (medium) reviewed: the quoted table name of our model; every value is a parameter
-        f"WITH drawn AS (INSERT INTO {counter} (series, day, value) VALUES (%s, %s, 1) "
-        f"ON CONFLICT (series, day) DO UPDATE SET value = {counter}.value + 1 RETURNING value) "
+        # bandit B608 (medium) reviewed: the counter upsert of our model; every value is a parameter
+        f"WITH drawn AS ({_draw_sql()}) "
         "SELECT nextval(pg_get_serial_sequence(%s, 'id')), drawn.value FROM drawn"
     )
     with connection.cursor() as cursor:
