@@ -288,6 +288,34 @@ def test_filters_narrow_the_queue(personas, dispatch_world, client_for):
     assert "部分筛选条件无效" in bad and complaint.number in bad
 
 
+def test_a_queue_row_shows_its_link_status_clock_place_and_time(personas, dispatch_world, client_for, settings):
+    """What a row says, exactly: it is made in Python once per page (work._queue_rows), not by the template."""
+    sr = make(personas, title="楼道<杂物>", kind="complaint", channel="walk_in",
+              category=dispatch_world.categories["040102"])
+    sr.refresh_from_db()
+    page = text(client_for("street_hub").get(reverse("dispatch:queue"), {"tab": "all"}))
+    row = re.search(rf'<tr data-zx-request="{sr.number}">(.*?)</tr>', page, re.S).group(1)
+    detail = reverse("dispatch:request_detail", args=[sr.number])
+    assert f'<a class="zx-queue__title" href="{detail}">楼道&lt;杂物&gt;</a>' in row
+    assert f'aria-label="选择工单 {sr.number}"' in row
+    assert f'<span class="zx-status zx-status--{sr.status}">{sr.get_status_display()}</span>' in row
+    assert '<span class="zx-light zx-light--green">正常</span>' in row
+    due = timezone.localtime(sr.contact_due_at).strftime("%m-%d %H:%M")  # nobody called yet: the contact clock
+    assert f'<span class="zx-light__due">{due}</span>' in row
+    received = timezone.localtime(sr.received_at).strftime("%Y-%m-%d %H:%M")
+    assert f'{received} <span class="zx-muted">来访</span>' in row
+    assert sr.area.name in row and sr.category.name in row and sr.lead_org.name in row
+    # The filters' options: the chosen area and category selected, each once.
+    code = personas.areas["community_a"].code
+    filtered = text(client_for("street_hub").get(reverse("dispatch:queue"),
+                                                 {"tab": "all", "area": code, "category": "040102"}))
+    areas = re.search(r'<select class="form-select" id="zx-f-area".*?</select>', filtered, re.S).group(0)
+    categories = re.search(r'<select class="form-select" id="zx-f-category".*?</select>', filtered, re.S).group(0)
+    assert areas.count(" selected>") == 1 and f'<option value="{code}" selected>' in areas
+    assert categories.count(" selected>") == 1 and '<option value="040102" selected>' in categories
+    assert re.search(r'<optgroup label="[^"]+ › [^"]+"><option value="04', filtered)
+
+
 def test_an_area_filter_outside_the_scope_is_not_found(personas, dispatch_world, client_for):
     response = client_for("community_staff").get(reverse("dispatch:queue"),
                                                  {"area": personas.areas["community_b"].code})
