@@ -146,8 +146,9 @@ class ServiceRequest(models.Model):
     supervised = models.BooleanField(_("督办"), default=False)
     # Set when intake ran deferred (settings.DISPATCH_INTAKE_DEFERRED): the row and its number
     # are stored, routing, deadlines, events and roll-ups are still to be done by the intake
-    # worker (services.complete_pending_intakes).  No clerk action may start before.
-    intake_pending = models.BooleanField(_("自动分派中"), default=False, editable=False)
+    # worker (services.complete_pending_intakes).  No clerk action may start before.  A database
+    # default too, so bulk loads that write their own column lists (COPY, INSERT … SELECT) need not know it.
+    intake_pending = models.BooleanField(_("自动分派中"), default=False, db_default=False, editable=False)
     reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
     resolution = models.CharField(_("解决情况"), max_length=16, choices=Resolution.choices, blank=True)
     satisfaction = models.CharField(_("满意度"), max_length=16, choices=Satisfaction.choices, blank=True)

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='servicerequest',
             name='intake_pending',
-            field=models.BooleanField(default=False, editable=False, verbose_name='自动分派中'),
+            field=models.BooleanField(db_default=False, default=False, editable=False, verbose_name='自动分派中'),
         ),
         migrations.AddIndex(
             model_name='servicerequest',
