@@ -281,7 +281,7 @@ def queue(request):
         "area_options": [{"code": a.code, "name": a.name, "indent": "\u3000" * max(0, (len(a.code) - 6) // 3)}
                          for a in selectors.filter_areas(user)],
         "filter_area": filters.area,
-        "category_groups": selectors.category_leaves(),
+        "category_groups": selectors.category_filter_groups(),
         "bulk_actions": _bulk_actions(user),
         "kinds": f.QueueFilterForm.base_fields["kind"].choices,
         "channels": f.QueueFilterForm.base_fields["channel"].choices,
