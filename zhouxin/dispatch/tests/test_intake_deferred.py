@@ -204,3 +204,23 @@ def test_concurrent_intakes_and_two_workers_complete_each_request_once(personas,
     assert Rollup.objects.unscoped().get(area=personas.areas["street_a"]).received == 30
     with scopes_disabled():
         assert rollups.check() == []
+
+
+def test_the_clerk_sees_the_number_at_once_and_the_routing_when_done(personas, dispatch_world, client_for,
+                                                                    deferred):
+    from django.urls import reverse
+
+    from .test_views_work import intake_data, text
+
+    client = client_for("street_hub")
+    response = client.post(reverse("dispatch:intake"),
+                           intake_data(personas, category=dispatch_world.categories["040102"].pk))
+    sr = ServiceRequest.objects.unscoped().get()
+    assert response.status_code == 302
+    receipt = text(client.get(response["Location"]))
+    assert sr.number in receipt and "登记成功" in receipt
+    assert "已受理" in receipt and "系统正在自动分派" in receipt
+    services.complete_pending_intakes()
+    page = text(client.get(reverse("dispatch:request_detail", args=[sr.number])))
+    assert "已派单" in page and "系统正在自动分派" not in page
+    assert dispatch_world.orgs["community_a"].name in page
