@@ -32,8 +32,17 @@ ACTIVE_STATUSES = frozenset(OPEN_STATUSES | {Status.REPLIED, Status.HELD})
 ACTIVE_ASSIGNMENT = (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED)
 DISPATCHABLE = (Status.RECEIVED, Status.RETURNED)
 # Columns a queue row never shows (the encrypted phone is not even decrypted).
+# Of the area and district loaded with each row, the GeoJSON boundary above all: a real city's
+# community outlines run to kilobytes, parsed for every row otherwise.  The category's keywords too.
 QUEUE_DEFER = ("description", "reply", "suggestions", "contact_phone", "contact_phone_index", "hold_reason",
-               "invalid_reason", "address", "latitude", "longitude")
+               "invalid_reason", "address", "latitude", "longitude", "idempotency_key",
+               # times the row and its SLA light (sla.sla_progress) never read: each is a parse per row
+               "dispatched_at", "accepted_at", "callback_at", "contact_overdue_at", "warned_at", "escalated_at",
+               "anonymised_at", "created_at", "updated_at",
+               *(f"{area}__{name}" for area in ("area", "district")
+                 for name in ("boundary", "pinyin", "pinyin_initials", "households", "population", "latitude",
+                              "longitude")),
+               "category__keywords")
 
 
 @dataclass(frozen=True)
