@@ -90,10 +90,15 @@ bench: setup
 		| tee docs/benchmarks/integrity.md
 	@# Co-building matching: top 10 resources for a need among 50,000 (budget p95 < 50 ms).
 	DATABASE_URL=$(BENCH_SERVER)/$(BENCH_DB)_matching $(PY) scripts/bench_matching.py | tee docs/benchmarks/matching.md
-	@# Oversight: the district dashboard over all of Beijing at 1 M and 10 M requests (p95 < 300 ms, ≥ 20 × naive).
-	$(PY) scripts/bench_dashboard.py --server $(BENCH_SERVER) --db $(BENCH_DB)_city --steps 1000000,10000000 \
+	@# All of Beijing with 1 M requests first: the staff list pages (the work queue) at their budget's size
+	@# (p95 < 150 ms, queries independent of page size).
+	$(PY) scripts/bench_dashboard.py --server $(BENCH_SERVER) --db $(BENCH_DB)_city --steps 1000000 --generate-only
+	$(PY) scripts/bench_lists.py --server $(BENCH_SERVER) --db $(BENCH_DB)_city --repeat 30 \
+		--json var/bench/lists-1m.json --markdown docs/benchmarks/lists-1m.md
+	@# Oversight: the district dashboard over that city at 1 M, then grown to 10 M requests (p95 < 300 ms, ≥ 20 × naive).
+	$(PY) scripts/bench_dashboard.py --server $(BENCH_SERVER) --db $(BENCH_DB)_city --reuse --steps 1000000,10000000 \
 		--repeat 30 --json var/bench/dashboard.json --markdown docs/benchmarks/dashboard.md
-	@# Staff list pages (the work queue) over that city set (p95 < 150 ms, queries independent of page size).
+	@# The staff list pages again at 10 M requests, ten times their budget's size.
 	$(PY) scripts/bench_lists.py --server $(BENCH_SERVER) --db $(BENCH_DB)_city --repeat 30 \
 		--json var/bench/lists.json --markdown docs/benchmarks/lists.md
 	@# Workforce: monthly payroll for 10,000 workers (budget < 5 s); writes docs/benchmarks/payroll.md.
