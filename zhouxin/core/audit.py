@@ -243,6 +243,60 @@ def record(
     return entry
 
 
+class _ObjectRefused(Exception):
+    """The INSERT written with an entry (record_with_insert) broke one of its own constraints."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def record_with_insert(statement: tuple[str, list], *, actor, action: str, obj, before: dict | None = None,
+                       after: dict | None = None, result: str = AuditResult.OK) -> AuditEntry:
+    """record() for an object not written yet, in the same statement as its INSERT (PostgreSQL).
+
+    `statement` is the object's `INSERT … VALUES (…)` (core.bulk.insert_statement); `obj`
+    must already have its primary key (the entry names it).  One statement writes both —
+    `WITH written AS (<the INSERT> RETURNING 1) INSERT INTO <audit> … SELECT … FROM written`
+    — so the object is never written without its entry, even outside a transaction, and
+    the caller saves two round trips and a transaction (intake's hot path).  The entry is
+    what record() would write, with the same content hash, sealed the same way.
+
+    The object's own constraint failures (IntegrityError) reach the caller unchanged;
+    any other refusal by the database is AuditUnavailable, as in record()."""
+    from django.db import IntegrityError
+
+    from .bulk import insert_statement
+
+    if obj.pk is None:
+        raise ValueError("record_with_insert: the object needs its primary key before it is written")
+    entry = _entry(actor=actor, at=timezone.now(), ctx=context.current(), action=action, obj=obj,
+                   before=before, after=after, result=result)
+    written_sql, written_params = statement
+    entry_sql, entry_params = insert_statement(entry, connection=connection)
+    head, values = entry_sql.split(" VALUES ", 1)
+    if not (values.startswith("(") and values.endswith(")")):
+        raise ValueError(f"record_with_insert: unexpected INSERT shape: {entry_sql[:80]}")
+    sql = (f"WITH written AS ({written_sql} RETURNING 1) {head} SELECT {values[1:-1]} FROM written "
+           f"RETURNING {connection.ops.quote_name(AuditEntry._meta.pk.column)}")
+
+    def write():
+        with connection.cursor() as cursor:
+            try:
+                cursor.execute(sql, [*written_params, *entry_params])
+            except IntegrityError as exc:  # the object's unique or foreign key: not the audit's refusal
+                raise _ObjectRefused(exc) from exc
+            entry.pk = cursor.fetchone()[0]
+
+    try:
+        _insert(action, write)
+    except _ObjectRefused as refused:
+        raise refused.error from None
+    entry._state.adding, entry._state.db = False, connection.alias
+    _schedule_seal(entry)
+    return entry
+
+
 RECORD_MANY_BATCH = 1000
 
 

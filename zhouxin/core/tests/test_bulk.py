@@ -1,0 +1,94 @@
+"""core.bulk (many rows in one statement) and audit.record_with_insert (a row and its audit
+entry in one statement): they write exactly what the ORM's own save paths write."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from zhouxin.core import audit, bulk
+from zhouxin.core.models import AuditEntry
+from zhouxin.dispatch.models import Category
+from zhouxin.orgs.models import Area
+
+pytestmark = pytest.mark.django_db
+
+def _areas(n):
+    city = Area.objects.unscoped().create(code="9901", name="测试市", level="city")
+    return [Area.objects.unscoped().create(code=f"9901{i:02d}", name=f"第{i}区", level="district", parent=city)
+            for i in range(1, n + 1)]
+
+
+def test_update_rows_gives_each_row_its_own_values():
+    areas = _areas(3)
+    untouched = Area.objects.unscoped().get(code="9901")
+    for i, area in enumerate(areas):
+        area.name, area.households, area.boundary = f"新{i}区", i * 100 or None, {"type": "Point", "n": i}
+    assert bulk.update_rows(Area, areas[:2], ["name", "households", "boundary"]) == 2
+    rows = {a.code: a for a in Area.objects.unscoped().filter(code__startswith="9901")}
+    assert (rows["990101"].name, rows["990101"].households, rows["990101"].boundary) == (
+        "新0区", None, {"type": "Point", "n": 0})
+    assert (rows["990102"].name, rows["990102"].households, rows["990102"].boundary) == (
+        "新1区", 100, {"type": "Point", "n": 1})
+    assert rows["990103"].name == "第3区" and rows["990103"].households is None  # not in the batch
+    assert rows["9901"].name == untouched.name
+
+
+def test_update_rows_is_one_statement_on_postgresql():
+    areas = _areas(4)
+    for area in areas:
+        area.name += "（改）"
+    with CaptureQueriesContext(connection) as queries:
+        bulk.update_rows(Area, areas, ["name"])
+    if connection.vendor == "postgresql":
+        assert len(queries.captured_queries) == 1
+        assert "UNNEST" in queries.captured_queries[0]["sql"]
+    assert set(Area.objects.unscoped().filter(level="district", code__startswith="9901")
+               .values_list("name", flat=True)) == {f"第{i}区（改）" for i in range(1, 5)}
+    assert bulk.update_rows(Area, [], ["name"]) == 0
+
+
+def test_insert_statement_writes_what_save_writes():
+    parent = Category.objects.create(code="99", name="测试大类", level=1)
+    made = Category(code="9901", name="测试中类", level=2, parent=parent, keywords="噪音 扰民")
+    sql, params = bulk.insert_statement(made, connection=connection)
+    assert sql.startswith(f"INSERT INTO {connection.ops.quote_name(Category._meta.db_table)} (")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    saved = Category.objects.get(code="9901")
+    assert (saved.name, saved.level, saved.parent_id, saved.keywords) == ("测试中类", 2, parent.pk, "噪音 扰民")
+
+
+def test_record_with_insert_writes_the_row_and_the_entry_record_would_write():
+    if connection.vendor != "postgresql":
+        pytest.skip("record_with_insert is the PostgreSQL path (a data-modifying WITH); SQLite keeps save()")
+    city = Area.objects.unscoped().create(code="9902", name="测试市", level="city")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Area._meta.db_table])
+        new_id = cursor.fetchone()[0]
+    area = Area(pk=new_id, code="990201", name="新设区", level="district", parent=city)
+    with CaptureQueriesContext(connection) as queries:
+        entry = audit.record_with_insert(bulk.insert_statement(area, connection=connection), actor=None,
+                                         action="orgs.area.created", obj=area, after={"code": "990201"})
+    assert len([q for q in queries.captured_queries if q["sql"].startswith("WITH written")]) == 1
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert Area.objects.unscoped().get(pk=new_id).name == "新设区"
+    assert (stored.action, stored.object_type, stored.object_id, stored.after) == (
+        "orgs.area.created", "orgs.area", str(new_id), {"code": "990201"})
+    assert stored.content_hash == audit.content_hash(stored)  # what verify_audit recomputes
+
+    # The row's own constraint (code is unique) reaches the caller as such, and nothing is written.
+    twin = Area(pk=new_id + 1000, code="990201", name="重复", level="district", parent=city)
+    before = AuditEntry.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        audit.record_with_insert(bulk.insert_statement(twin, connection=connection), actor=None,
+                                 action="orgs.area.created", obj=twin)
+    assert AuditEntry.objects.count() == before
+    assert not Area.objects.unscoped().filter(pk=new_id + 1000).exists()
+
+
+def test_record_with_insert_needs_the_primary_key_first():
+    area = Area(code="990301", name="无编号", level="district")
+    with pytest.raises(ValueError):
+        audit.record_with_insert(("INSERT …", []), actor=None, action="orgs.area.created", obj=area)
