@@ -52,6 +52,20 @@ def _fresh_calendar_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_intake_lookups():
+    """Intake's areas and categories by code are cached per process, and deferred intake
+    holds blocks of numbers: a rolled-back area must not be found by the next test, nor a
+    number drawn from a rolled-back counter be handed out again."""
+    from zhouxin.dispatch import lookup, numbering
+
+    lookup.forget()
+    numbering.forget_blocks()
+    yield
+    lookup.forget()
+    numbering.forget_blocks()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_lexicon_cache():
     """The spam lexicon's automaton is cached per process; a test's rolled-back lexicon
     must not screen the next test's text."""

@@ -59,6 +59,10 @@ BENCH_ACTOR = os.environ.get("ZHOUXIN_BENCH_ACTOR", "district_admin")
 # second in the intake worker (`manage.py intake_worker --loop`, started by scripts/serve.sh).
 # Off: all of it happens in the intake's own transaction (the default, simplest to run).
 DISPATCH_INTAKE_DEFERRED = envbool("ZHOUXIN_INTAKE_DEFERRED", False)
+# Deferred intake on PostgreSQL takes 工单号 (and request ids) this many at a time per process
+# (dispatch/numbering.py): a day's numbers stay unique but are no longer in order of receipt
+# across processes.  1: one number per request, in order.
+DISPATCH_NUMBER_BLOCK = envint("ZHOUXIN_NUMBER_BLOCK", 16)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

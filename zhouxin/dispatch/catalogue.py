@@ -39,6 +39,7 @@ from zhouxin.orgs.choices import AreaLevel, OrgKind
 from zhouxin.orgs.models import Area, Organisation
 from zhouxin.orgs.services import initials_of
 
+from . import lookup
 from .choices import SlaClass
 from .models import Category, CategoryRollup, MonthlyTheme, RoutingRule, ServiceRequest
 
@@ -81,6 +82,7 @@ def _suggestions_see_it_on_commit() -> None:
     from . import classify  # loaded lazily: it brings jieba and numpy
 
     transaction.on_commit(classify.invalidate_catalogue)
+    lookup.forget_on_commit()  # intake's look-ups by code too
 
 
 def _raise(errors: dict) -> None:

@@ -60,3 +60,30 @@ def route_id_for(*, category: Category | None, area: Area | None) -> int | None:
     rows = _candidates(category, area).values_list("organisation_id", "category__code", "area__code")
     best = max(rows, key=lambda r: (len(r[1]), len(r[2])), default=None)
     return best[0] if best is not None else None
+
+
+def route_ids_for(pairs) -> dict[tuple[str, str], int]:
+    """`route_id_for` for many (category code, area code) pairs at once, in one query (the
+    intake worker routes a batch with it).  Answers {(category code, area code): organisation
+    id} for the pairs a rule matches; a pair with no rule is absent."""
+    pairs = {(c, a) for c, a in pairs if c and a}
+    if not pairs:
+        return {}
+    category_codes = {code for c, _a in pairs for code in category_path_codes(c)}
+    area_codes = {code for _c, a in pairs for code in area_path_codes(a)}
+    rules: dict[str, dict[str, int]] = {}  # category code → area code → organisation id
+    for org_id, category_code, area_code in RoutingRule.objects.unscoped().filter(
+            is_active=True, organisation__is_active=True, category__code__in=category_codes,
+            area__code__in=area_codes).values_list("organisation_id", "category__code", "area__code"):
+        rules.setdefault(category_code, {})[area_code] = org_id
+    routed = {}
+    for category_code, area_code in pairs:
+        for candidate in reversed(category_path_codes(category_code)):  # deepest category first
+            by_area = rules.get(candidate)
+            if not by_area:
+                continue
+            found = next((by_area[a] for a in reversed(area_path_codes(area_code)) if a in by_area), None)
+            if found is not None:  # then the longest area code on the path
+                routed[(category_code, area_code)] = found
+                break
+    return routed

@@ -44,7 +44,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhouxin.core import audit
+from zhouxin.core import audit, bulk
 from zhouxin.core import policy as policy_store
 from zhouxin.core.crypto import blind_index, mask_phone
 from zhouxin.core.permissions import ensure_can
@@ -585,6 +585,8 @@ def _intake_accept(actor, request: ServiceRequest, images) -> ServiceRequest:
     request_id, request.number = numbering.draw_request_number(request.district.code, request.received_at)
     if request_id is not None:
         request.pk = request_id
+        if not images:  # PostgreSQL: the row and its audit entry in one statement, no transaction
+            return _accept_in_one_statement(actor, request)
     with transaction.atomic():
         twin = _insert_once(request)
         if twin is not None:
@@ -592,6 +594,33 @@ def _intake_accept(actor, request: ServiceRequest, images) -> ServiceRequest:
         with _files_removed_on_failure() as stored:
             stored.extend(attachments.store(request, image) for image in images)
             _audit(actor, "received", request, after=_received_after(request, stored))
+    return request
+
+
+def _accept_in_one_statement(actor, request: ServiceRequest) -> ServiceRequest:
+    """The deferred intake's write when there are no images: the request (id and number drawn)
+    and its audit entry in one INSERT statement (audit.record_with_insert).  With an
+    idempotency key the statement runs in a savepoint, so that a concurrent twin trips the
+    partial unique index and its row is returned instead."""
+    statement = bulk.insert_statement(request, connection=connection)
+    after = _received_after(request, ())
+
+    def write():
+        audit.record_with_insert(statement, actor=actor, action="dispatch.request.received", obj=request,
+                                 after=after)
+
+    if request.idempotency_key is None:
+        write()
+    else:
+        try:
+            with transaction.atomic():
+                write()
+        except IntegrityError:
+            existing = ServiceRequest.objects.unscoped().filter(idempotency_key=request.idempotency_key).first()
+            if existing is None:
+                raise
+            return existing
+    request._state.adding, request._state.db = False, connection.alias
     return request
 
 
@@ -638,10 +667,11 @@ def _received_after(request: ServiceRequest, stored) -> dict:
     return after
 
 
-def _complete_intake(request: ServiceRequest, *, at: dt.datetime) -> None:
+def _complete_intake(request: ServiceRequest, *, at: dt.datetime, routes: dict | None = None) -> None:
     """What intake decides beyond the resident's input, in memory: the SLA deadlines (the clock
     runs from the time received) and, unless held, the routing rule's lead organisation
-    (dispatched `at`).  Inline intake and the intake worker both use it."""
+    (dispatched `at`).  Inline intake and the intake worker both use it; the worker passes
+    `routes`, the routing of its whole batch (routing.route_ids_for)."""
     city = request.district.parent_id
     deadlines = _deadlines(kind=request.kind, urgency=request.urgency, category=request.category,
                            start=request.received_at, city=city)
@@ -649,7 +679,8 @@ def _complete_intake(request: ServiceRequest, *, at: dt.datetime) -> None:
     request.deadline_provisional = deadlines.provisional
     request.warn_due_at = _warn_due(request.received_at, deadlines.resolve.at, city=city)
     if request.category is not None and request.status == Status.RECEIVED:
-        lead_id = routing.route_id_for(category=request.category, area=request.area)
+        lead_id = (routes.get((request.category.code, request.area.code)) if routes is not None
+                   else routing.route_id_for(category=request.category, area=request.area))
         if lead_id:
             request.status, request.lead_org_id, request.dispatched_at = Status.DISPATCHED, lead_id, at
 
@@ -691,8 +722,9 @@ def complete_pending_intakes(*, limit: int = INTAKE_BATCH) -> list[ServiceReques
     if not pending.exists():  # a read first: an idle round takes no write lock (SQLite)
         return []
     with transaction.atomic():
+        # The category with its parent: the roll-ups' top-level category then needs no query.
         rows = (pending
-                .select_related("area", "category", "district", "received_by").order_by("id"))
+                .select_related("area", "category__parent", "district", "received_by").order_by("id"))
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
         batch = list(rows[:limit])
@@ -700,9 +732,11 @@ def complete_pending_intakes(*, limit: int = INTAKE_BATCH) -> list[ServiceReques
             return []
         now = _now()
         events, assignments = [], []
+        routes = routing.route_ids_for((request.category.code, request.area.code) for request in batch
+                                       if request.category_id is not None and request.status == Status.RECEIVED)
         for request in batch:
             request.suggestions = _suggestions(f"{request.title}\n{request.description}")
-            _complete_intake(request, at=now)
+            _complete_intake(request, at=now, routes=routes)
             request_events, assignment = _intake_events(request)
             events.extend(request_events)
             if assignment is not None:
@@ -711,7 +745,7 @@ def complete_pending_intakes(*, limit: int = INTAKE_BATCH) -> list[ServiceReques
         Assignment.objects.bulk_create(assignments)
         with rollups.deferred():
             _record_events(events)
-        ServiceRequest.objects.unscoped().bulk_update(batch, _PENDING_FIELDS)
+        bulk.update_rows(ServiceRequest, batch, _PENDING_FIELDS, manager=ServiceRequest.objects.unscoped())
         audit.record_many(actor=None, entries=[
             {"action": "dispatch.request.intake_completed", "obj": request,
              "after": {"status": request.status, "lead_org": request.lead_org_id,

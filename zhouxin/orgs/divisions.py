@@ -29,6 +29,7 @@ from zhouxin.core import audit
 from .choices import CODE_LENGTH, AreaLevel
 from .models import Area
 from .services import area_search_keys, authorize
+from .signals import areas_changed
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "data" / "divisions"
 BATCH_SIZE = 500
@@ -318,6 +319,7 @@ def divisions_import(*, actor, directory: str | Path = BUNDLED_DIR, city: str,
         if to_update:
             Area.objects.unscoped().bulk_update(
                 to_update, ["name", "level", "parent", "pinyin", "pinyin_initials"], batch_size=BATCH_SIZE)
+            transaction.on_commit(lambda: areas_changed.send(sender=Area))
         report.by_level[level] = {"created": len(to_create), "updated": len(to_update), "unchanged": unchanged}
         report.created += len(to_create)
         report.updated += len(to_update)

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhouxin.dispatch import lookup
 from zhouxin.dispatch.choices import RequestKind, Resolution, Satisfaction
 from zhouxin.dispatch.forms import MultipleImageField
 from zhouxin.dispatch.models import Category
@@ -36,12 +37,8 @@ def public_grids(community_code: str) -> list[Area]:
 
 def public_area(code: str) -> Area | None:
     """An active community or grid by code, else None."""
-    code = str(code or "").strip()
-    if not code.isdigit() or len(code) not in (12, 15):
-        return None
     # With its street and district: intake needs them (dispatch.services._district_and_street).
-    return Area.objects.unscoped().select_related("parent__parent").filter(code=code, is_active=True,
-                                          level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID]).first()
+    return lookup.intake_area(code)
 
 
 def community_choices(communities) -> list:
@@ -176,7 +173,7 @@ class SubmitForm(AccessibleForm):
         pk = self.cleaned_data.get("category")
         if pk is None:
             return None
-        return Category.objects.select_related("parent").filter(pk=pk, level=3, is_active=True).first()
+        return lookup.leaf_category(pk=pk)
 
 
 class TrackForm(AccessibleForm):

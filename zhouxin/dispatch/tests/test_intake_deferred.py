@@ -224,3 +224,43 @@ def test_the_clerk_sees_the_number_at_once_and_the_routing_when_done(personas, d
     page = text(client.get(reverse("dispatch:request_detail", args=[sr.number])))
     assert "已派单" in page and "系统正在自动分派" not in page
     assert dispatch_world.orgs["community_a"].name in page
+
+
+def test_numbers_are_drawn_a_block_at_a_time_on_postgresql(personas, dispatch_world, deferred):
+    """A process takes DISPATCH_NUMBER_BLOCK numbers (and request ids) at once: the district's
+    counter row is written once per block, and the numbers still count up one by one."""
+    from zhouxin.dispatch import numbering
+    from zhouxin.dispatch.models import NumberCounter
+
+    if connection.vendor != "postgresql":
+        pytest.skip("blocks are drawn with the request ids, from PostgreSQL's sequence")
+    deferred.DISPATCH_NUMBER_BLOCK = 4
+    made = [intake(personas, title=f"第{n}件楼道杂物") for n in range(5)]
+    assert [int(r.number[-5:]) for r in made] == [1, 2, 3, 4, 5]
+    assert len({r.pk for r in made}) == 5 and [r.pk for r in made] == sorted(r.pk for r in made)
+    counter = NumberCounter.objects.get(series="R110101", day=timezone.localdate())
+    assert counter.value == 8  # two blocks of four: the second one has three left
+    stored = ServiceRequest.objects.unscoped().filter(pk__in=[r.pk for r in made])
+    assert sorted(stored.values_list("number", flat=True)) == sorted(r.number for r in made)
+
+    # Tomorrow's first request starts tomorrow's series; today's leftovers are never handed out.
+    tomorrow = timezone.localtime() + dt.timedelta(days=1)
+    request_id, number = numbering.draw_request_number("110101", tomorrow)
+    assert number == f"110101{tomorrow:%y%m%d}00001"
+    assert numbering.draw_request_number("110101", timezone.localtime())[1].endswith("00009")
+
+
+def test_a_block_drawn_inside_a_transaction_is_shared_after_it(personas, dispatch_world, deferred):
+    from django.db import transaction
+
+    from zhouxin.dispatch import numbering
+
+    if connection.vendor != "postgresql":
+        pytest.skip("blocks are drawn with the request ids, from PostgreSQL's sequence")
+    deferred.DISPATCH_NUMBER_BLOCK = 3
+    with transaction.atomic():  # e.g. the API's idempotent create: drawn without holding the process lock
+        inside = intake(personas, title="事务里受理的")
+    after = intake(personas, title="事务外受理的")
+    assert (int(inside.number[-5:]), int(after.number[-5:])) == (1, 2)
+    numbering.forget_blocks()
+    assert int(intake(personas, title="丢弃后").number[-5:]) == 4  # 3 was held and is skipped

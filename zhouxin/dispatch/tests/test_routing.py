@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from zhouxin.core.models import AuditEntry
@@ -236,3 +238,25 @@ def test_probe_says_who_gets_a_request(world, personas, client_for):
     response = client_for("street_hub").get(reverse("dispatch:routing_rules"), {
         "probe_category": "120101", "probe_area": personas.areas["street_a"].code})
     assert "东华门街道的“停水”诉求派给 <strong>东城区水务局</strong>" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_routing_a_batch_answers_what_routing_each_request_answers(personas, dispatch_world):
+    """The intake worker routes its batch with one query (route_ids_for): for every leaf and
+    every place it names the same organisation as route_id_for, including no rule at all."""
+    from zhouxin.dispatch.routing import route_id_for, route_ids_for
+
+    leaves = [c for c in dispatch_world.categories.values() if c.level == 3]
+    places = [personas.areas[k] for k in ("community_a", "community_a2", "community_b", "grid_a")]
+    expected = {(c.code, a.code): route_id_for(category=c, area=a) for c in leaves for a in places}
+    assert len(set(expected.values())) >= 3  # the world has several answers to tell apart
+    with CaptureQueriesContext(connection) as queries:
+        routed = route_ids_for(expected)
+    assert len(queries.captured_queries) == 1
+    assert {pair: routed.get(pair) for pair in expected} == expected
+    # A deactivated organisation's rule is skipped in both.
+    Organisation.objects.unscoped().filter(pk=dispatch_world.orgs["community_b"].pk).update(is_active=False)
+    pair = ("040102", "110101002001")
+    assert route_ids_for([pair]).get(pair) == route_id_for(category=dispatch_world.categories["040102"],
+                                                          area=personas.areas["community_b"])
+    assert route_ids_for([]) == {}
