@@ -137,6 +137,7 @@ def main() -> int:
     setup = {}
     if args.reuse:
         url = common.database_url(args.server, args.db)
+        setup = {"analyze": common.analyze(url)}  # statistics for what the last run added
     else:
         url = common.recreate_database(args.server, args.db)
         setup = common.prepare_demo(url)
