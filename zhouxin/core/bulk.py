@@ -64,7 +64,8 @@ def insert_statement(obj, *, connection) -> tuple[str, list]:
     auto_now times; get_db_prep_save: encryption, JSON); the statement text is built once per
     model and column list.  For writing the row together with other rows in one statement
     (audit.record_with_insert).  A field left at its database default (db_default) is
-    refused: its DEFAULT keyword cannot be moved into a SELECT list."""
+    refused: its DEFAULT keyword cannot be moved into a SELECT list.  Empty (NULL) values are
+    written into the statement's text rather than passed as parameters."""
     from django.db.models.expressions import DatabaseDefault
 
     connection = connections[connection.alias]  # the connection itself: not the proxy, looked up per access
@@ -75,12 +76,17 @@ def insert_statement(obj, *, connection) -> tuple[str, list]:
     unset = [f.name for f, value in zip(fields, params, strict=True) if isinstance(value, DatabaseDefault)]
     if unset:
         raise ValueError(f"insert_statement: give {meta.label}'s {', '.join(unset)} a value")
-    key = (meta.label, connection.alias, with_pk)
+    # NULLs are written into the text (what client-side binding sends anyway), so that a new
+    # row's many empty columns add no parameters: psycopg caches the parsing of a statement
+    # only up to 50 of them, and a new request has 50 columns.
+    nulls = tuple(value is None for value in params)
+    key = (meta.label, connection.alias, with_pk, nulls)
     sql = _insert_sql.get(key)
     if sql is None:
         quote = connection.ops.quote_name
+        values = ", ".join("NULL" if null else "%s" for null in nulls)
         # bandit B608 (medium) reviewed: quoted table and column names from _meta; the values are parameters
         sql = _insert_sql[key] = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-                                  f"VALUES ({', '.join(['%s'] * len(fields))})")
-    return sql, params
+                                  f"VALUES ({values})")
+    return sql, [value for value in params if value is not None]
 
