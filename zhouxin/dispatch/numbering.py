@@ -114,7 +114,7 @@ def _keep(key: tuple, drawn: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Add a drawn block to what the process holds for `key` (lowest value handed out first);
     what it held for the same series on another day (or with another block size) is skipped.
     Call with _blocks_lock held."""
-    for stale in [k for k in _blocks if k[1] == key[1] and k != key]:
+    for stale in [k for k in _blocks if k[:2] == key[:2] and k != key]:
         del _blocks[stale]
     held = _blocks.setdefault(key, [])
     held.extend(drawn)

@@ -496,9 +496,9 @@ def request_intake(*, actor, kind, channel, area, title, description, urgency=Ur
     matches — dispatches it to that organisation as lead (the system acts; 首接负责: the
     actor is recorded as the first receiver).
 
-    Deferred (settings.DISPATCH_INTAKE_DEFERRED, for city scale): the transaction stores
-    the request with its number, images, screening result and audit entry only, marked
-    `intake_pending`; complete_pending_intakes() (the intake worker) then does the rest —
+    Deferred (settings.DISPATCH_INTAKE_DEFERRED, for city scale): intake stores the request
+    with its number, images, screening result and audit entry only, marked `intake_pending`
+    (on PostgreSQL without images: one INSERT statement for the row and its entry); complete_pending_intakes() (the intake worker) then does the rest —
     the same suggestions, deadlines (from the time received), routing, timeline and
     roll-ups — for a batch at a time.  Until then no clerk action can start on it.
 
