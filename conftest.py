@@ -77,6 +77,25 @@ def _fresh_lexicon_cache():
 
 
 @pytest.fixture(autouse=True)
+def _rate_windows_start_with_the_test(monkeypatch):
+    """Rate limits count hits in fixed windows of the clock (a minute, ten minutes, an hour, a
+    day).  A test that makes N hits and expects the next one refused would spread them over two
+    windows if it ran across a window's end, and see no refusal.  The limiter's clock therefore
+    starts each test one second into a UTC day, which every window divides, and runs on at the
+    real pace; tests that set the time themselves (core/tests/test_ratelimit.py) still can."""
+    import datetime as dt
+    import time
+    from types import SimpleNamespace
+
+    from zhouxin.core import ratelimit
+
+    started = time.monotonic()
+    origin = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=1, microsecond=0)
+    clock = SimpleNamespace(now=lambda: origin + dt.timedelta(seconds=time.monotonic() - started))
+    monkeypatch.setattr(ratelimit, "timezone", clock)
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """A test that switched the interface to English (a language cookie through the test client
     activates it for the thread) must not leave the next test in English."""
