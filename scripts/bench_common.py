@@ -192,6 +192,56 @@ class Server:
                 f"on {self.host}:{self.port}")
 
 
+class CpuMeter:
+    """CPU time (user + system, from /proc) of the processes behind a served measurement, in groups:
+    the gunicorn master and its workers, every PostgreSQL process, extra processes (e.g. the intake
+    worker) and this load generator.  Throughput on a shared machine drifts with its neighbours; the
+    CPU a request costs each part hardly does, so it shows what a change saved.  Linux only
+    (available is False elsewhere, and every figure is then empty)."""
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, server: Server, **extra: subprocess.Popen | None):
+        self.available = Path("/proc/self/stat").exists()
+        self.server = server
+        self.extra = {name: process for name, process in extra.items() if process is not None}
+
+    @staticmethod
+    def _stat(pid: int) -> tuple[str, int, float] | None:
+        try:
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # gone meanwhile
+            return None
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        # fields[1] is the parent's pid; [11] and [12] are utime and stime (man 5 proc).
+        return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / CpuMeter.TICK
+
+    def snapshot(self) -> dict[str, float]:
+        if not self.available:
+            return {}
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and (stat := self._stat(int(entry.name))) is not None:
+                stats[int(entry.name)] = stat
+        web = {self.server.process.pid} | {pid for pid, (_n, parent, _c) in stats.items()
+                                            if parent == self.server.process.pid}
+        groups = {"gunicorn": sum(stats[pid][2] for pid in web if pid in stats),
+                  "postgres": sum(cpu for name, _p, cpu in stats.values() if name.startswith("postgres"))}
+        for name, process in self.extra.items():
+            groups[name] = stats.get(process.pid, ("", 0, 0.0))[2]
+        groups["load generator"] = stats.get(os.getpid(), ("", 0, 0.0))[2]
+        return groups
+
+    @staticmethod
+    def per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per request of each group between two snapshots, and their total."""
+        if not before or not requests:
+            return {}
+        each = {name: round((after[name] - before[name]) * 1000 / requests, 2) for name in before}
+        return each | {"all": round(sum(each.values()), 2)}
+
+
 def free_port(host: str = SERVER_HOST) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))

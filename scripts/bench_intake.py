@@ -153,6 +153,7 @@ def main() -> int:
     json_head = {"Content-Type": "application/json"}
     deferred = "0" if args.inline else "1"
     backlog = []
+    cpu: dict[str, dict[str, float]] = {"insert": {}, "intake": {}}  # seconds of CPU per group, all rounds
     worker = None if args.inline else subprocess.Popen(
         [sys.executable, "manage.py", "intake_worker", "--loop", "0.2"], cwd=common.ROOT,
         env=common.env_for(url, ZHOUXIN_INTAKE_DEFERRED="1"), stdout=subprocess.DEVNULL)
@@ -170,12 +171,17 @@ def main() -> int:
                 run(kind, args.warmup)
             if worker is not None:
                 drain(url)
+            meter = common.CpuMeter(server, **{"intake worker": worker})
             for _round in range(args.rounds):  # interleaved, so drift on a shared machine hits both alike
                 for kind in ("insert", "intake"):
+                    before = meter.snapshot()
                     phases[kind].append(run(kind, args.seconds))
                     if kind == "intake" and worker is not None:
-                        left, seconds = drain(url)
+                        left, seconds = drain(url)  # the worker's catching up is the intake's cost too
                         backlog.append({"left_at_end": left, "drain_seconds": seconds})
+                    after = meter.snapshot()
+                    for name in after:
+                        cpu[kind][name] = cpu[kind].get(name, 0.0) + after[name] - before[name]
     finally:
         if worker is not None:
             worker.terminate()
@@ -189,6 +195,10 @@ def main() -> int:
         "bare": bare, "intake": intake, "throughput_ratio": round(ratio_rps, 3), "p99_ratio": round(ratio_p99, 2),
         "intake_mode": "inline" if args.inline else "deferred (intake worker running)",
         "backlog_after_each_phase": backlog, "routing_lag": routing_lag(url, started),
+        "cpu_ms_per_request": {
+            "bare": common.CpuMeter.per_request(dict.fromkeys(cpu["insert"], 0.0), cpu["insert"], bare["requests"]),
+            "intake": common.CpuMeter.per_request(dict.fromkeys(cpu["intake"], 0.0), cpu["intake"],
+                                                  intake["requests"])},
         "budget_met": ratio_rps >= 0.4 and ratio_p99 <= 2.5
         and all(0 <= b["drain_seconds"] <= DRAIN_BUDGET for b in backlog),
     }
