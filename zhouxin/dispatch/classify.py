@@ -42,6 +42,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ahocorasick
 import jieba
 import numpy as np
 from django.conf import settings
@@ -147,6 +148,21 @@ class Catalogue:
     leaves: dict[str, Leaf]                     # code → leaf
     terms: list[tuple[str, tuple[tuple[str, float], ...]]]  # term → ((code, weight), …)
     loaded_at: float = field(default_factory=time.monotonic)
+    _automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
+
+    def terms_in(self, text: str) -> list[int]:
+        """Indices into `terms` (in their order) of the terms that occur in `text`: one pass of
+        an Aho-Corasick automaton over the text instead of a search per term."""
+        if self._automaton is None:
+            automaton = ahocorasick.Automaton()
+            for index, (term, _weights) in enumerate(self.terms):
+                automaton.add_word(term, index)
+            if self.terms:
+                automaton.make_automaton()
+            self._automaton = automaton
+        if not self.terms:
+            return []
+        return sorted({index for _end, index in self._automaton.iter(text)})
 
 
 _SEPARATORS = re.compile(r"[\s,，、;；/|]+")
@@ -247,7 +263,10 @@ def keyword_scores(text: str, cat: Catalogue | None = None) -> dict[str, float]:
     cat = cat or catalogue()
     remaining = normalise(text)
     scores: dict[str, float] = {}
-    for term, weights in cat.terms:
+    # Only the terms found in the text can match; each is then taken in the catalogue's order
+    # (longest first) from what the longer ones before it left.
+    for index in cat.terms_in(remaining):
+        term, weights = cat.terms[index]
         if term in remaining:
             hits = remaining.count(term)
             for code, weight in weights:
@@ -529,7 +548,7 @@ def save_model(vectoriser, classifier, support: dict[str, int]) -> int:
     tmp_pointer = directory / f".{MODEL_NAME}.json.tmp"
     tmp_pointer.write_text(json.dumps(pointer, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp_pointer, _pointer_path())
-    stored = sorted(directory.glob(f"{MODEL_NAME}-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    stored = sorted(directory.glob(f"{MODEL_NAME}-*.npz"), key=lambda p: p.stat().st_mtime)
     for old in stored[KEEP_VERSIONS:]:
         old.unlink(missing_ok=True)
     return version

@@ -10,6 +10,8 @@ import csv
 import datetime as dt
 import io
 import logging
+import math
+import random
 
 import numpy as np
 import pytest
@@ -93,6 +95,37 @@ def test_top_limits_the_number_of_suggestions(dispatch_world):
     assert len(classify.suggest(text, top=2)) == 2
     assert classify.suggest(text, top=0) == []
     assert_well_formed(classify.suggest(text, top=5), top=5)
+
+
+def test_the_keyword_automaton_scores_exactly_as_trying_every_term_in_turn(dispatch_world):
+    """keyword_scores finds the candidate terms with one automaton pass; the scores must be
+    those of the plain rule: every term in the catalogue's order (longest first), counted in
+    what the longer terms before it left.  "私搭乱建" must not also count as "乱建"."""
+    cat = classify.catalogue()
+
+    def every_term_in_turn(text):
+        remaining = classify.normalise(text)
+        scores = {}
+        for term, weights in cat.terms:
+            if term in remaining:
+                hits = remaining.count(term)
+                for code, weight in weights:
+                    scores[code] = scores.get(code, 0.0) + weight * (1 + math.log(hits))
+                remaining = remaining.replace(term, "\x00")
+        total = sum(scores.values())
+        return {code: score / (total + 1.0) for code, score in scores.items()}
+
+    rng = random.Random(11)
+    words = [term for term, _weights in cat.terms]
+    texts = ["私搭乱建", "乱建乱建私搭乱建", "电梯故障，楼道垃圾堆放，停水，夜间施工噪声，私搭乱建", "", "没有关键词的话"]
+    texts += ["，".join(rng.choice(words) + rng.choice(["", "了", "又"]) for _ in range(rng.randint(1, 8)))
+              for _ in range(300)]
+    matched = 0
+    for text in texts:
+        expected = every_term_in_turn(text)
+        assert classify.keyword_scores(text, cat) == pytest.approx(expected), text
+        matched += bool(expected)
+    assert matched > 290
 
 
 # --- Never raises ---------------------------------------------------------------------------
