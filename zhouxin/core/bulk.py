@@ -1,4 +1,7 @@
-"""Writing many rows in one statement where Django's bulk helpers cost more than the work.
+"""Reading and writing rows where Django's helpers cost more than the work.
+
+`get_by_pk` reads one row by primary key with SQL compiled once per model and database (the
+signed-in user on every request, core.backends).
 
 `update_rows` is QuerySet.bulk_update for a batch whose rows each get their own values.
 bulk_update builds one `CASE WHEN id = … THEN …` per field and row: measured in the intake
@@ -17,6 +20,41 @@ from collections.abc import Sequence
 from django.db import connections, router
 
 UPDATE_BATCH = 1000
+
+_by_pk: dict[tuple, tuple] = {}
+
+
+def get_by_pk(model, pk):
+    """`model._base_manager.filter(pk=pk).first()` (no manager's filter, every concrete field),
+    or None, without compiling the query again: the SQL and the fields' converters (JSON, …)
+    are worked out once per model and database, which is most of the 0.45 ms the ORM spends
+    on such a read (docs/performance.md, "Request intake")."""
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    compiled = _by_pk.get((model, alias))
+    if compiled is None:
+        query = model._base_manager.using(alias).filter(pk=pk).query
+        compiler = query.get_compiler(alias)
+        sql, params = compiler.as_sql()
+        if len(params) != 1 or len(compiler.select) != len(model._meta.concrete_fields):
+            raise ValueError(f"get_by_pk: unexpected query for {model._meta.label}: {sql[:80]}")
+        columns = [col for col, _sql, _alias in compiler.select]
+        # The backend's converters (SQLite's times) and the fields' (JSON), as the ORM applies them.
+        converters = [(index, functions, col)
+                      for index, (functions, col) in compiler.get_converters(columns).items()]
+        compiled = _by_pk[(model, alias)] = (sql, [col.target.attname for col in columns], converters)
+    sql, attnames, converters = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [model._meta.pk.get_db_prep_value(pk, connection)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if converters:
+        row = list(row)
+        for index, functions, col in converters:
+            for function in functions:
+                row[index] = function(row[index], col, connection)
+    return model.from_db(alias, attnames, row)
 
 
 def update_rows(model, objects: Sequence, field_names: Sequence[str], *, manager=None) -> int:
@@ -76,7 +114,7 @@ def insert_statement(obj, *, connection) -> tuple[str, list]:
     unset = [f.name for f, value in zip(fields, params, strict=True) if isinstance(value, DatabaseDefault)]
     if unset:
         raise ValueError(f"insert_statement: give {meta.label}'s {', '.join(unset)} a value")
-    # NULLs are written into the text (what client-side binding sends anyway), so that a new
+    # NULLs are written into the text, so that a new
     # row's many empty columns add no parameters: psycopg caches the parsing of a statement
     # only up to 50 of them, and a new request has 50 columns.
     nulls = tuple(value is None for value in params)

@@ -97,3 +97,28 @@ def test_record_with_insert_needs_the_primary_key_first():
     area = Area(code="990301", name="无编号", level="district")
     with pytest.raises(ValueError):
         audit.record_with_insert(("INSERT …", []), actor=None, action="orgs.area.created", obj=area)
+
+
+def test_get_by_pk_reads_what_the_orm_reads_in_one_query():
+    from zhouxin.core.backends import ModelBackend
+    from zhouxin.core.models import User
+
+    user = User.objects.create_user("zhang_wei", password="x", full_name="张伟")
+    user.password_history = ["pbkdf2$a", "pbkdf2$b"]
+    user.save()
+    expected = User._base_manager.get(pk=user.pk)
+    for _ in range(2):  # compiled on the first call, reused on the second
+        with CaptureQueriesContext(connection) as queries:
+            read = bulk.get_by_pk(User, user.pk)
+        assert len(queries.captured_queries) == 1
+        assert read is not None and not read._state.adding and read._state.db == "default"
+        for field in User._meta.concrete_fields:
+            assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+        assert read.password_history == ["pbkdf2$a", "pbkdf2$b"]  # JSON decoded, not text
+    assert bulk.get_by_pk(User, user.pk + 1000) is None
+
+    backend = ModelBackend()
+    assert backend.get_user(str(user.pk)) == user  # the session stores the id as text
+    assert backend.get_user("not-an-id") is None
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert backend.get_user(user.pk) is None  # a deactivated account is signed out
