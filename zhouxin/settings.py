@@ -198,6 +198,14 @@ SQLITE_OPTIONS = {
         "PRAGMA busy_timeout=30000; PRAGMA cache_size=-64000;"
     ),
 }
+DB_PREPARE_THRESHOLD = envint("DB_PREPARE_THRESHOLD", 5)
+# PostgreSQL binds parameters itself (psycopg's server-side binding) and a statement a
+# connection runs DB_PREPARE_THRESHOLD times is prepared there, parsed and planned once: for
+# the short statements of a busy page (the signed-in user, their grants, the row written)
+# planning was most of PostgreSQL's work, and quoting every parameter in Python most of the
+# driver's (docs/performance.md, "Request intake").  0 turns preparing off (PgBouncer older
+# than 1.21 in transaction mode cannot keep prepared statements; docs/deploy.md §3).
+POSTGRES_OPTIONS = {"server_side_binding": True, "prepare_threshold": DB_PREPARE_THRESHOLD or None}
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     # Health checks: a persistent connection that died with a database restart is replaced
@@ -218,6 +226,9 @@ else:
         }
     }
 DATABASES["default"].setdefault("TEST", {})
+for _alias in DATABASES.values():
+    if _alias["ENGINE"] == "django.db.backends.postgresql":
+        _alias["OPTIONS"] = POSTGRES_OPTIONS | _alias.get("OPTIONS", {})
 # Optional streaming read replica: dashboards, reports and exports read from it inside
 # zhouxin.core.db_router.replica_reads() (see that module for the lag trade-off).  Tests never
 # create it: it mirrors "default" under the test runner.
@@ -226,6 +237,7 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60),
                                                  conn_health_checks=True)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"]["OPTIONS"] = POSTGRES_OPTIONS | DATABASES["replica"].get("OPTIONS", {})
 DATABASE_ROUTERS = ["zhouxin.core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -249,7 +261,7 @@ LOGOUT_REDIRECT_URL = "core:login"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "zhouxin.core.backends.ModelBackend",
 ]
 
 # Password policy per 等保 level 3 (GB/T 22239-2019): length and character classes
