@@ -217,7 +217,8 @@ class CpuMeter:
         # fields[1] is the parent's pid; [11] and [12] are utime and stime (man 5 proc).
         return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / CpuMeter.TICK
 
-    def snapshot(self) -> dict[str, float]:
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        """Seconds of CPU so far of each group's processes, by pid."""
         if not self.available:
             return {}
         stats = {}
@@ -226,19 +227,26 @@ class CpuMeter:
                 stats[int(entry.name)] = stat
         web = {self.server.process.pid} | {pid for pid, (_n, parent, _c) in stats.items()
                                             if parent == self.server.process.pid}
-        groups = {"gunicorn": sum(stats[pid][2] for pid in web if pid in stats),
-                  "postgres": sum(cpu for name, _p, cpu in stats.values() if name.startswith("postgres"))}
+        groups = {"gunicorn": {pid: stats[pid][2] for pid in web if pid in stats},
+                  "postgres": {pid: cpu for pid, (name, _p, cpu) in stats.items() if name.startswith("postgres")}}
         for name, process in self.extra.items():
-            groups[name] = stats.get(process.pid, ("", 0, 0.0))[2]
-        groups["load generator"] = stats.get(os.getpid(), ("", 0, 0.0))[2]
+            groups[name] = {process.pid: stats[process.pid][2]} if process.pid in stats else {}
+        groups["load generator"] = {os.getpid(): stats[os.getpid()][2]} if os.getpid() in stats else {}
         return groups
 
     @staticmethod
-    def per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
-        """Milliseconds of CPU per request of each group between two snapshots, and their total."""
-        if not before or not requests:
+    def used(before: dict, after: dict) -> dict[str, float]:
+        """Seconds of CPU each group used between two snapshots: processes started meanwhile count
+        from zero; one that ended meanwhile (a closed database connection) is not counted."""
+        return {name: sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items())
+                for name, pids in after.items()}
+
+    @staticmethod
+    def per_request(seconds: dict[str, float], requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per request of each group (from used()), and their total."""
+        if not seconds or not requests:
             return {}
-        each = {name: round((after[name] - before[name]) * 1000 / requests, 2) for name in before}
+        each = {name: round(cpu * 1000 / requests, 2) for name, cpu in seconds.items()}
         return each | {"all": round(sum(each.values()), 2)}
 
 

@@ -179,9 +179,8 @@ def main() -> int:
                     if kind == "intake" and worker is not None:
                         left, seconds = drain(url)  # the worker's catching up is the intake's cost too
                         backlog.append({"left_at_end": left, "drain_seconds": seconds})
-                    after = meter.snapshot()
-                    for name in after:
-                        cpu[kind][name] = cpu[kind].get(name, 0.0) + after[name] - before[name]
+                    for name, seconds in meter.used(before, meter.snapshot()).items():
+                        cpu[kind][name] = cpu[kind].get(name, 0.0) + seconds
     finally:
         if worker is not None:
             worker.terminate()
@@ -196,9 +195,8 @@ def main() -> int:
         "intake_mode": "inline" if args.inline else "deferred (intake worker running)",
         "backlog_after_each_phase": backlog, "routing_lag": routing_lag(url, started),
         "cpu_ms_per_request": {
-            "bare": common.CpuMeter.per_request(dict.fromkeys(cpu["insert"], 0.0), cpu["insert"], bare["requests"]),
-            "intake": common.CpuMeter.per_request(dict.fromkeys(cpu["intake"], 0.0), cpu["intake"],
-                                                  intake["requests"])},
+            "bare": common.CpuMeter.per_request(cpu["insert"], bare["requests"]),
+            "intake": common.CpuMeter.per_request(cpu["intake"], intake["requests"])},
         "budget_met": ratio_rps >= 0.4 and ratio_p99 <= 2.5
         and all(0 <= b["drain_seconds"] <= DRAIN_BUDGET for b in backlog),
     }
