@@ -27,7 +27,21 @@ def intake(r: dict) -> str:
         f"Throughput ratio {r['throughput_ratio']} (budget ≥ 0.4), p99 ratio {r['p99_ratio']} (budget ≤ 2.5): "
         f"**{'met' if r['budget_met'] else 'not met'}**.  Machine: {r['machine']}.",
         *_deferred(r),
+        *_cpu(r),
     ])
+
+
+def _cpu(r: dict) -> list[str]:
+    """Milliseconds of CPU per request, by process: steadier than req/s on a shared machine."""
+    cpu = r.get("cpu_ms_per_request") or {}
+    if not cpu.get("bare") or not cpu.get("intake"):
+        return []
+    groups = [name for name in cpu["intake"] if name != "all"]
+    groups += [name for name in cpu["bare"] if name not in groups and name != "all"]
+    return ["", "CPU per request (ms), by process:", "",
+            "| endpoint | " + " | ".join(groups) + " | all |", "|---" * (len(groups) + 2) + "|",
+            *(f"| {label} | " + " | ".join(str(cpu[key].get(name, "—")) for name in groups) + f" | {cpu[key]['all']} |"
+              for key, label in (("bare", "bare one-row insert"), ("intake", "intake")))]
 
 
 def _deferred(r: dict) -> list[str]:
