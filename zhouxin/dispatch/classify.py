@@ -548,7 +548,7 @@ def save_model(vectoriser, classifier, support: dict[str, int]) -> int:
     tmp_pointer = directory / f".{MODEL_NAME}.json.tmp"
     tmp_pointer.write_text(json.dumps(pointer, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp_pointer, _pointer_path())
-    stored = sorted(directory.glob(f"{MODEL_NAME}-*.npz"), key=lambda p: p.stat().st_mtime)
+    stored = sorted(directory.glob(f"{MODEL_NAME}-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in stored[KEEP_VERSIONS:]:
         old.unlink(missing_ok=True)
     return version
