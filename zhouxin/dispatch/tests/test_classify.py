@@ -252,9 +252,13 @@ def test_a_newer_version_is_picked_up_by_a_running_process(dispatch_world, model
 
 
 def test_old_versions_are_pruned(dispatch_world, model_dir):
+    versions = []
     for _ in range(classify.KEEP_VERSIONS + 2):
         classify.train(synthetic_examples())
-    assert len(list(model_dir.glob("classifier-*.npz"))) == classify.KEEP_VERSIONS
+        versions.append(classify.current_model(force_check=True).version)
+    kept = sorted(int(p.stem.rsplit("-", 1)[1]) for p in model_dir.glob("classifier-*.npz"))
+    assert kept == sorted(versions)[-classify.KEEP_VERSIONS:]  # the newest stay, the current one too
+    assert classify.current_model(force_check=True).version == versions[-1]
 
 
 def test_features_drop_digits_and_stop_words():
