@@ -5,7 +5,7 @@ leaf category.  Loading them with their parents (intake needs the street and the
 and the category's parent for the roll-ups) took about 2.2 ms a request on PostgreSQL,
 two queries with their ORM compilation: a fifth of the whole intake (docs/performance.md,
 "Request intake").  The catalogue and the division tree change a few times a year, so
-each process keeps what it loaded for TTL_SECONDS:
+each process keeps what it loaded for TTL_SECONDS (places a district at a time):
 
 - an edit made in this process is seen at once: model signals (save, delete) and the
   services that change rows in bulk call `forget()` once their transaction commits
@@ -56,13 +56,36 @@ def _cached(key: tuple, load):
 
 
 def intake_area(code) -> Area | None:
-    """The active community or grid with this 区划代码, its street and district loaded with it; else None."""
+    """The active community or grid with this 区划代码, its street and district loaded with it; else None.
+
+    A process loads the places of a whole district (the code's first six digits) at once and
+    keeps them for TTL_SECONDS: one query where each community was one, at the same freshness.
+    A code not among them is asked for alone (a community added since is taken at once)."""
     code = str(code or "").strip()
     if not code.isdigit() or len(code) not in (12, 15):
         return None
+    found = _cached(("areas", code[:6]), lambda: _district_places(code[:6])).get(code)
+    if found is not None:
+        return found
     return _cached(("area", code), lambda: (
         Area.objects.unscoped().select_related("parent__parent").defer(*_AREA_DEFER)
         .filter(code=code, is_active=True, level__in=(AreaLevel.COMMUNITY, AreaLevel.GRID)).first()))
+
+
+def _district_places(prefix: str) -> dict[str, Area]:
+    """The active communities and grids whose code starts with `prefix`, by code, each with its
+    street and district; the parents are shared (one street instance for all its communities)."""
+    places, parents = {}, {}
+    rows = (Area.objects.unscoped().select_related("parent__parent").defer(*_AREA_DEFER)
+            .filter(code__startswith=prefix, is_active=True, level__in=(AreaLevel.COMMUNITY, AreaLevel.GRID)))
+    for area in rows:
+        parent = area.parent
+        if parent is not None:
+            shared = parents.setdefault(parent.pk, parent)
+            if shared is not parent:
+                area.parent = shared
+        places[area.code] = area
+    return places
 
 
 def leaf_category(*, code=None, pk=None) -> Category | None:

@@ -23,7 +23,28 @@ def test_an_area_is_found_with_its_street_and_district_then_served_from_memory(p
         assert lookup.intake_area("110101001001").pk == area.pk
         assert lookup.intake_area("110101001001001").name == "多福巷社区第一网格"
         assert lookup.intake_area("110101001001001").parent.parent.code == "110101001"
-    assert len(again.captured_queries) == 1  # the grid, once
+        assert lookup.intake_area("110101001002").name == "银闸社区"
+    assert len(again.captured_queries) == 0  # the district's places came with the first
+
+
+def test_a_district_is_loaded_in_one_query_with_shared_parents(personas):
+    with CaptureQueriesContext(connection) as queries:
+        a1, a2 = lookup.intake_area("110101001001"), lookup.intake_area("110101001002")
+    assert len(queries.captured_queries) == 1
+    assert a1.parent is a2.parent and a1.parent.name == "东华门街道"  # one street instance for its communities
+    assert a1.parent.parent.code == "110101"
+
+
+def test_a_community_added_after_the_district_was_loaded_is_found_at_once(personas):
+    assert lookup.intake_area("110101001001") is not None
+    street = personas.areas["street_a"]
+    # Added by another process: no signal reaches this one, whose district stays cached.
+    Area.objects.unscoped().bulk_create([Area(code="110101001099", name="新建社区", level="community", parent=street)])
+    with CaptureQueriesContext(connection) as queries:
+        added = lookup.intake_area("110101001099")
+        assert lookup.intake_area("110101001001").name == "多福巷社区"
+    assert added.name == "新建社区" and added.parent.parent.code == "110101"
+    assert len(queries.captured_queries) == 1  # the new code alone; the district is not reloaded
 
 
 def test_only_active_communities_and_grids_are_found(personas):
