@@ -228,6 +228,8 @@ else:
 DATABASES["default"].setdefault("TEST", {})
 for _alias in DATABASES.values():
     if _alias["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with bulk INSERTs' column arrays sent in binary (zhouxin/core/pgbackend).
+        _alias["ENGINE"] = "zhouxin.core.pgbackend"
         _alias["OPTIONS"] = POSTGRES_OPTIONS | _alias.get("OPTIONS", {})
 # Optional streaming read replica: dashboards, reports and exports read from it inside
 # zhouxin.core.db_router.replica_reads() (see that module for the lag trade-off).  Tests never
@@ -237,6 +239,8 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60),
                                                  conn_health_checks=True)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["ENGINE"] = "zhouxin.core.pgbackend"
     DATABASES["replica"]["OPTIONS"] = POSTGRES_OPTIONS | DATABASES["replica"].get("OPTIONS", {})
 DATABASE_ROUTERS = ["zhouxin.core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -372,3 +376,8 @@ LOGGING = {
 
 # Audit entries are kept at least this long (DESIGN §4: ≥ 180 days).
 AUDIT_RETENTION_DAYS = max(180, envint("AUDIT_RETENTION_DAYS", 365))
+# Each writing process links its own audit entries into the chain right after they commit (at most
+# every AUDIT_SEAL_INTERVAL seconds).  0: it leaves them all to the sealer process (`manage.py
+# audit_seal --loop`), DESIGN §4's single sealer: at city scale the web processes then spend
+# nothing on the chain (docs/deploy.md, deferred intake).  The sealer must be running then.
+AUDIT_LINK_ON_WRITE = envbool("ZHOUXIN_AUDIT_LINK_ON_WRITE", True)

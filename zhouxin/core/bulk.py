@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connections, router
+from django.db import connections, models, router
 
 UPDATE_BATCH = 1000
 
@@ -72,7 +72,10 @@ def update_rows(model, objects: Sequence, field_names: Sequence[str], *, manager
     quote = connection.ops.quote_name
     pk = meta.pk
     columns = [pk, *fields]
-    arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in columns)
+    # One array per column, in psycopg's binary format where PostgreSQL binds the parameters
+    # (zhouxin/core/pgbackend: four times cheaper to build than the text format).
+    placeholder = "%b" if connection.features.uses_server_side_binding else "%s"
+    arrays = ", ".join(f"({placeholder})::{f.db_type(connection).split('(')[0]}[]" for f in columns)
     names = ", ".join(quote(f.column) for f in columns)
     assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
     table = quote(meta.db_table)
@@ -92,6 +95,31 @@ def update_rows(model, objects: Sequence, field_names: Sequence[str], *, manager
 
 
 _insert_sql: dict[tuple, str] = {}
+_insert_fields: dict[tuple, tuple] = {}
+# Field classes whose get_db_prep_save gives a value of this exact type back unchanged (no
+# subclasses: an encrypted text field is a TextField too).
+_UNCHANGED = {models.CharField: str, models.TextField: str, models.BooleanField: bool, models.AutoField: int,
+              models.BigAutoField: int, models.SmallAutoField: int, models.IntegerField: int,
+              models.BigIntegerField: int, models.SmallIntegerField: int, models.PositiveIntegerField: int,
+              models.PositiveSmallIntegerField: int, models.PositiveBigIntegerField: int}
+
+
+def _preparers(obj, connection, with_pk: bool) -> tuple[list, list]:
+    """insert_statement's columns and, for each, (field, the value type it passes through unchanged or
+    None, whether None passes through unchanged), worked out once per model and database: preparing
+    some fifty values with get_db_prep_save was a tenth of an intake's time in the web process."""
+    meta = obj._meta
+    key = (meta.label, connection.alias, with_pk)
+    found = _insert_fields.get(key)
+    if found is None:
+        fields = [f for f in meta.local_concrete_fields if not f.generated and (with_pk or f is not meta.pk)]
+        preparers = []
+        for field in fields:
+            target = field.target_field if field.is_relation else field
+            passes = _UNCHANGED.get(type(target)) if not field.is_relation or type(field) is models.ForeignKey else None
+            preparers.append((field, passes, field.get_db_prep_save(None, connection) is None))
+        found = _insert_fields[key] = (fields, preparers)
+    return found
 
 
 def insert_statement(obj, *, connection) -> tuple[str, list]:
@@ -109,8 +137,15 @@ def insert_statement(obj, *, connection) -> tuple[str, list]:
     connection = connections[connection.alias]  # the connection itself: not the proxy, looked up per access
     meta = obj._meta
     with_pk = obj.pk is not None
-    fields = [f for f in meta.local_concrete_fields if not f.generated and (with_pk or f is not meta.pk)]
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    fields, preparers = _preparers(obj, connection, with_pk)
+    params = []
+    for field, passes, none_passes in preparers:
+        value = field.pre_save(obj, True)
+        kind = type(value)
+        if kind is passes or (value is None and none_passes):
+            params.append(value)  # what get_db_prep_save would give back: the value itself
+        else:
+            params.append(field.get_db_prep_save(value, connection))
     unset = [f.name for f, value in zip(fields, params, strict=True) if isinstance(value, DatabaseDefault)]
     if unset:
         raise ValueError(f"insert_statement: give {meta.label}'s {', '.join(unset)} a value")

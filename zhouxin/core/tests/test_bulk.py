@@ -122,3 +122,34 @@ def test_get_by_pk_reads_what_the_orm_reads_in_one_query():
     assert backend.get_user("not-an-id") is None
     User.objects.filter(pk=user.pk).update(is_active=False)
     assert backend.get_user(user.pk) is None  # a deactivated account is signed out
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the binary column arrays are PostgreSQL's bulk INSERT")
+def test_bulk_create_sends_binary_column_arrays_and_writes_what_save_writes():
+    from decimal import Decimal
+
+    from django.db.models.sql import InsertQuery
+
+    city = Area.objects.unscoped().create(code="9901", name="测试市", level="city")
+    values = [  # quotes, braces, backslashes and commas are what the text array format has to escape
+        {"name": '甲"区{1,2}\\', "households": None, "latitude": Decimal("39.904200"), "boundary": {"a": [1, None]}},
+        {"name": "NULL", "households": 12, "latitude": None, "boundary": None},
+        {"name": "乙区", "households": 0, "latitude": Decimal("-1.500000"), "boundary": {"名": "值"}},
+    ]
+    made = [Area(code=f"99019{i}", level="district", parent=city, **v) for i, v in enumerate(values)]
+    query = InsertQuery(Area)
+    fields = [f for f in Area._meta.local_concrete_fields if f is not Area._meta.pk]
+    query.insert_values(fields, made)
+    [(sql, _params)] = query.get_compiler(connection=connection).as_sql()
+    assert "UNNEST((%b)::varchar[]" in sql and "(%s)" not in sql
+
+    Area.objects.unscoped().bulk_create(made)
+    assert all(a.pk for a in made)
+    saved = Area(code="990199", level="district", parent=city, **values[0])
+    saved.save()
+    for area, expected in zip(made, values, strict=True):
+        row = Area.objects.unscoped().get(pk=area.pk)
+        assert {k: getattr(row, k) for k in expected} == expected
+    twin = Area.objects.unscoped().get(code="990199")
+    first = Area.objects.unscoped().get(code="990190")
+    assert (twin.name, twin.latitude, twin.boundary) == (first.name, first.latitude, first.boundary)

@@ -68,7 +68,7 @@ def test_settings_route_through_the_router_and_add_the_replica_only_when_asked()
     with_replica = subprocess.run([sys.executable, "-c", "import django; django.setup();" + code], cwd=ROOT,
                                   env=env, capture_output=True, text=True, timeout=60)
     assert with_replica.stdout.strip() == (
-        "('django.db.backends.postgresql', 'db2', 5433, 'zx', 'default')"), with_replica.stderr[-2000:]
+        "('zhouxin.core.pgbackend', 'db2', 5433, 'zx', 'default')"), with_replica.stderr[-2000:]
     env.pop("DATABASE_REPLICA_URL")
     without = subprocess.run([sys.executable, "-c", "import django; django.setup();" + code], cwd=ROOT,
                              env=env, capture_output=True, text=True, timeout=60)
