@@ -225,6 +225,20 @@ def test_audit_seal_command():
     assert audit.verify_chain().ok
 
 
+@pytest.mark.django_db
+def test_the_sealer_loops_rounds_link_new_entries_and_its_sweeps_the_stragglers_below_the_head():
+    straggler, newer = _unsealed(2)
+    # The newer entry sealed first, as when the straggler's transaction committed late.
+    assert audit.seal_pending(from_id=newer.pk) == 1
+    assert audit.seal_pending(scope="recent") == 0  # only what lies above the chain head
+    later = _unsealed(1)[0]
+    assert audit.seal_pending(scope="recent") == 1
+    assert AuditSeal.objects.filter(entry=later).exists()
+    assert not AuditSeal.objects.filter(entry=straggler).exists()
+    assert audit.seal_pending(scope="sweep") == 1
+    assert AuditSeal.objects.filter(entry=straggler).exists() and audit.verify_chain().ok
+
+
 # --- retention -------------------------------------------------------------------------
 
 def _old_entry(days_ago: int, action: str = "test.old") -> AuditEntry:
@@ -422,3 +436,35 @@ def test_audit_pages_are_read_only(personas, client_for):
     assert client.post(reverse("core:audit_detail", args=[entry.pk])).status_code == 405
     body = client.get(reverse("core:audit_detail", args=[entry.pk])).content.decode()
     assert 'method="post"' not in body.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_plain_values_are_made_canonical_exactly_as_by_the_json_round_trip():
+    """_canonical() skips the JSON round trip for plain values; it must give the same value."""
+    import math
+    import random
+    from decimal import Decimal
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    def round_trip(value):
+        return audit._clean(json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False,
+                                                  sort_keys=True)))
+
+    rng = random.Random(3)
+    atoms = ["x", "中\x00文", "a\udc80", 0, -5, 2**70, 1.5, 1e17, math.nan, math.inf, True, False, None, ""]
+
+    def value(depth=0):
+        roll = rng.random()
+        if depth > 3 or roll < 0.5:
+            return rng.choice(atoms)
+        if roll < 0.75:
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        return {rng.choice(["b", "a", "中", "k"]) + str(rng.randint(0, 3)): value(depth + 1)
+                for _ in range(rng.randint(0, 4))}
+
+    samples = [value() for _ in range(2000)]
+    samples += [{2: "a"}, (1, 2), {"d": Decimal("1.50")}, {"t": dt.date(2026, 1, 1)}, {"z": 1, "a": [{"y": 2, "b": 3}]}]
+    for sample in samples:
+        fast, slow = audit._canonical(sample), round_trip(sample)
+        assert json.dumps(fast, ensure_ascii=False) == json.dumps(slow, ensure_ascii=False), sample
+    assert list(audit._canonical({"z": 1, "a": 2})) == ["a", "z"]
