@@ -94,14 +94,18 @@ class ServiceRequest(models.Model):
 
     number = models.CharField(_("工单号"), max_length=20, unique=True)
     district = models.ForeignKey("orgs.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("区"))
-    street = models.ForeignKey("orgs.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("街道"))
+    # street, category, lead_org and status lead a composite index each (Meta.indexes), which serves
+    # their own look-ups as well: no single-column index of their own, fewer for every intake
+    # to write (docs/performance.md, "Request intake").
+    street = models.ForeignKey("orgs.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("街道"),
+                               db_index=False)
     area = models.ForeignKey("orgs.Area", on_delete=models.PROTECT, related_name="service_requests",
                              verbose_name=_("发生地"))
     kind = models.CharField(_("诉求类型"), max_length=16, choices=RequestKind.choices)
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
     urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="requests", verbose_name=_("类别"))
+                                 related_name="requests", verbose_name=_("类别"), db_index=False)
     category_confirmed = models.BooleanField(_("类别已确认"), default=False)
     suggestions = models.JSONField(_("类别建议"), default=list, blank=True)
     title = models.CharField(_("标题"), max_length=120)
@@ -111,14 +115,13 @@ class ServiceRequest(models.Model):
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     contact_name = models.CharField(_("联系人"), max_length=64, blank=True)
     contact_phone = EncryptedTextField(_("联系电话"), blank=True)
-    contact_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    contact_phone_index = models.CharField(max_length=64, blank=True, editable=False)  # Meta.indexes
     requester = models.ForeignKey("orgs.Person", on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="service_requests", verbose_name=_("诉求人"))
-    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED,
-                              db_index=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
     hold_reason = models.CharField(_("暂缓原因"), max_length=200, blank=True)
     lead_org = models.ForeignKey("orgs.Organisation", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="led_requests", verbose_name=_("主办单位"))
+                                 related_name="led_requests", verbose_name=_("主办单位"), db_index=False)
     master = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged",
                                verbose_name=_("合并至"))
     idempotency_key = models.CharField(_("幂等键"), max_length=64, null=True, blank=True, editable=False)
@@ -176,6 +179,8 @@ class ServiceRequest(models.Model):
             models.Index(fields=["street", "received_at"], name="request_street_received"),
             models.Index(fields=["lead_org", "status"], name="request_lead_status"),
             models.Index(fields=["category", "area", "received_at"], name="request_duplicate_probe"),
+            # The phone's blind index is only ever compared for equality: no LIKE index beside it.
+            models.Index(fields=["contact_phone_index"], name="request_phone_index"),
             # The sweep's probe for requests past their contact deadline nobody has called yet.
             models.Index(fields=["contact_due_at"], name="request_contact_overdue_probe",
                          condition=Q(contacted_at__isnull=True, contact_overdue_at__isnull=True)),
